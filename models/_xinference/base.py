@@ -1,0 +1,61 @@
+"""Behaviour every model type shares, as a plain mixin (the SDK loader registers every AIModel
+subclass it sees in a model file, so shared code must not subclass AIModel itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+
+from models._xinference.client import XinferenceClient
+from models._xinference.credentials import parse_credentials
+from models._xinference.errors import INVOKE_ERROR_MAPPING, as_credentials_error
+from models._xinference.model_info import ModelDescription
+
+
+class XinferenceModelMixin:
+    """Put first in the bases: `class X(XinferenceModelMixin, TextEmbeddingModel)`."""
+
+    @property
+    def _invoke_error_mapping(self) -> dict[type[InvokeError], list[type[Exception]]]:
+        return INVOKE_ERROR_MAPPING
+
+    def _transform_invoke_error(self, error: Exception) -> InvokeError:
+        # Our errors are already typed with a message an admin can act on: keep them as they are
+        # (the SDK would replace an authorization message with a generic one).
+        if isinstance(error, InvokeError):
+            return error
+        return super()._transform_invoke_error(error)  # type: ignore[misc]
+
+    @staticmethod
+    def _client(credentials: Mapping) -> XinferenceClient:
+        return XinferenceClient(parse_credentials(credentials))
+
+    def _validated_description(
+        self, credentials: Mapping, wanted: str, accepts: Callable[[ModelDescription], bool]
+    ) -> tuple[XinferenceClient, ModelDescription]:
+        """Read the live description and check it is the kind of model this Dify type needs.
+
+        `wanted` names the Dify type for the message, e.g. "Text Embedding".
+        """
+        with validation_errors():
+            client = self._client(credentials)
+            description = client.describe(fresh=True)
+        if not accepts(description):
+            abilities = ", ".join(sorted(description.abilities)) or "none reported"
+            raise CredentialsValidateFailedError(
+                f"Model {description.uid!r} is a {description.model_type or 'unknown'} model "
+                f"(abilities: {abilities}), not a {wanted} model: add it in Dify as a "
+                f"{description.dify_type} model instead."
+            )
+        return client, description
+
+
+@contextmanager
+def validation_errors() -> Iterator[None]:
+    """Inside validate_credentials every failure must surface as CredentialsValidateFailedError."""
+    try:
+        yield
+    except (InvokeError, CredentialsValidateFailedError) as err:
+        raise as_credentials_error(err) from None

@@ -1,0 +1,227 @@
+"""The only place that speaks HTTP to Xinference; every model type goes through `XinferenceClient`.
+
+It owns: the pooled sessions, the auth header, connect/read timeouts, the retry policy (retry.py),
+status -> typed error (errors.py), streaming (stream.py) and the model-description cache
+(model_info.py). Model classes build request bodies and read results; they never import requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from dify_plugin.errors.model import InvokeBadRequestError
+
+from models._xinference import retry
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.errors import bad_response, read_limited, response_error, transport_error
+from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
+from models._xinference.stream import ByteStream, EventStream
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 512 * 1024 * 1024  # 2048 texts x 4096 dims as JSON text is ~170 MB
+_MAX_POOLED_SESSIONS = 64
+_sessions: dict[tuple[str, str, bool], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
+    """One keep-alive session per (server, key, TLS setting), shared by every invocation."""
+    key = (credentials.server_url, credentials.key_fingerprint, credentials.tls_verify)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=128, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            # True keeps REQUESTS_CA_BUNDLE working; False is the admin's explicit choice.
+            session.verify = credentials.tls_verify
+            if len(_sessions) >= _MAX_POOLED_SESSIONS:
+                _sessions.pop(next(iter(_sessions))).close()
+            _sessions[key] = session
+        return session
+
+
+class XinferenceClient:
+    def __init__(self, credentials: XinferenceCredentials, session: requests.Session | None = None) -> None:
+        self.credentials = credentials
+        self.session = session or pooled_session(credentials)
+        self.requests_sent = 0  # attempts on the wire, retries included (tests and benchmarks read it)
+
+    @property
+    def cache_key(self) -> CacheKey:
+        c = self.credentials
+        return (c.server_url, c.model_uid, c.key_fingerprint)
+
+    # ---- model description -------------------------------------------------------------
+
+    def describe(self, *, fresh: bool = False) -> ModelDescription:
+        """The running model's description, from the cache unless `fresh` (validation wants the truth)."""
+        if fresh:
+            DESCRIPTIONS.invalidate(self.cache_key)
+        return DESCRIPTIONS.get(self.cache_key, self._fetch_description)
+
+    def cached_description(self) -> ModelDescription | None:
+        return DESCRIPTIONS.peek(self.cache_key)
+
+    def _fetch_description(self) -> ModelDescription:
+        uid = self.credentials.model_uid
+        what = f"the description of model {uid!r}"
+        try:
+            data = self.get_json(f"/v1/models/{quote(uid, safe='')}", what=what)
+        except InvokeBadRequestError as err:
+            # Xinference answers 400 (describe) or 404 for a uid that is not running.
+            if "not found" in str(getattr(err, "detail", "")).lower():
+                raise InvokeBadRequestError(
+                    f"No model with UID {uid!r} is running on {self.credentials.server_url}: launch it in "
+                    f"Xinference, or correct the Model UID (see `xinference list`)"
+                ) from None
+            raise
+        if not isinstance(data, dict) or not data.get("model_type"):
+            raise bad_response(what, "no model_type in the description")
+        return ModelDescription.from_json(uid, data)
+
+    def list_models(self) -> list[ModelDescription]:
+        data = self.get_json("/v1/models", what="the list of running models")
+        if isinstance(data, dict) and isinstance(data.get("data"), list):
+            return [ModelDescription.from_json(str(d.get("id", "")), d) for d in data["data"] if isinstance(d, dict)]
+        if isinstance(data, dict):  # servers before v0.9.3: {uid: description}
+            return [ModelDescription.from_json(uid, d) for uid, d in data.items() if isinstance(d, dict)]
+        raise bad_response("the list of running models", "expected a JSON object")
+
+    # ---- plain requests ----------------------------------------------------------------
+
+    def get_json(self, path: str, *, what: str | None = None) -> Any:
+        what = what or f"GET {path}"
+        return self._json(self._send("GET", path, what=what), what)
+
+    def post_json(self, path: str, body: dict[str, Any], *, what: str | None = None) -> Any:
+        what = what or f"POST {path}"
+        return self._json(self._send("POST", path, body=body, what=what), what)
+
+    def post_multipart(self, path: str, fields: dict[str, str], files: dict[str, tuple], *, what: str) -> Any:
+        response = self._send("POST", path, form=(fields, files), what=what)
+        return self._json(response, what)
+
+    def post_for_bytes(self, path: str, body: dict[str, Any], *, what: str) -> bytes:
+        response = self._send("POST", path, body=body, what=what)
+        return self._body(response, what)
+
+    # ---- streams -----------------------------------------------------------------------
+
+    def stream_events(self, path: str, body: dict[str, Any], *, what: str, require_done: bool = True) -> EventStream:
+        response = self._send("POST", path, body=body, what=what, stream=True)
+        content_type = response.headers.get("content-type", "")
+        if "event-stream" not in content_type:
+            detail = read_limited(response, 300).decode("utf-8", "replace")
+            raise bad_response(what, f"expected an event stream, got {content_type or 'no content type'}: {detail!r}")
+        return EventStream(response, self.credentials.server_url, what, require_done=require_done)
+
+    def stream_bytes(self, path: str, body: dict[str, Any], *, what: str) -> ByteStream:
+        response = self._send("POST", path, body=body, what=what, stream=True)
+        return ByteStream(response, self.credentials.server_url, what)
+
+    # ---- transport ---------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        body: dict[str, Any] | None = None,
+        form: tuple[dict[str, str], dict[str, tuple]] | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        c = self.credentials
+        kwargs: dict[str, Any] = {
+            "headers": self._headers(json_body=body is not None),
+            "timeout": (c.connect_timeout, c.timeout),
+            "allow_redirects": False,  # a redirect could carry the key to another host
+            "stream": stream,
+        }
+        if body is not None:
+            kwargs["data"] = _encode_json(body, what)
+        if form is not None:
+            kwargs["data"], kwargs["files"] = form
+        budget = retry.RetryBudget.start(c.max_retries, c.timeout)
+        while True:
+            started = time.perf_counter()
+            try:
+                self.requests_sent += 1
+                response = self.session.request(method, c.server_url + path, **kwargs)
+            except requests.RequestException as exc:
+                if retry.is_unsent_connection_failure(exc) and budget.wait_before_retry(
+                    retry.backoff_delay(budget.attempt)
+                ):
+                    logger.info("retrying %s %s after a connection failure", method, path)
+                    continue
+                raise transport_error(exc, c.server_url, what) from None
+            logger.debug("%s %s -> %s in %.3fs", method, path, response.status_code, time.perf_counter() - started)
+            if response.status_code < 300:
+                return response
+            delay = retry.retry_after_delay(response)
+            if delay is not None and budget.wait_before_retry(delay):
+                response.close()
+                logger.info("%s %s: model loading (503), retrying in %.1fs", method, path, delay)
+                continue
+            raise self._status_failure(response, what)
+
+    def _status_failure(self, response: requests.Response, what: str) -> Exception:
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("location", "?")
+            response.close()
+            return InvokeBadRequestError(
+                f"Xinference answered {what} with a redirect (HTTP {response.status_code}) to {location}. "
+                "The plugin does not follow redirects, so that the API key is never sent elsewhere: "
+                "set Server URL to the address the server really answers on."
+            )
+        if response.status_code == 404:
+            DESCRIPTIONS.invalidate(self.cache_key)  # the model may have been terminated
+        return response_error(response, what)
+
+    def _headers(self, *, json_body: bool) -> dict[str, str]:
+        headers = {"Accept": "application/json, text/event-stream, */*"}
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        if self.credentials.api_key:
+            headers["Authorization"] = f"Bearer {self.credentials.api_key}"
+        return headers
+
+    def _body(self, response: requests.Response, what: str) -> bytes:
+        try:
+            chunks, size = [], 0
+            for chunk in response.iter_content(1024 * 1024):
+                size += len(chunk)
+                if size > MAX_JSON_BYTES:
+                    raise bad_response(what, f"the answer is larger than {MAX_JSON_BYTES // 2**20} MiB")
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except requests.RequestException as exc:
+            raise transport_error(exc, self.credentials.server_url, what) from None
+        finally:
+            response.close()
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        content_type = response.headers.get("content-type", "")
+        body = self._body(response, what)
+        try:
+            return json.loads(body)
+        except ValueError:
+            kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
+            excerpt = body[:120].decode("utf-8", "replace")
+            raise bad_response(what, f"the body is {kind}: {excerpt!r}") from None
+
+
+def _encode_json(body: dict[str, Any], what: str) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError as exc:  # NaN/Infinity: refuse before anything is sent
+        raise InvokeBadRequestError(f"cannot send {what}: {exc}") from None

@@ -1,0 +1,206 @@
+"""Every error the plugin raises, decided in one place.
+
+The client turns HTTP statuses and transport failures into Dify's `Invoke*Error` types here, so the
+model classes, the streaming generators (whose errors the SDK does not translate) and the validation
+paths all raise the same, already-typed errors. Messages carry the server's own words (its `detail`,
+or an excerpt of a plain-text/HTML body) plus a hint an admin can act on — never the API key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from dify_plugin.errors.model import (
+    CredentialsValidateFailedError,
+    InvokeAuthorizationError,
+    InvokeBadRequestError,
+    InvokeConnectionError,
+    InvokeError,
+    InvokeRateLimitError,
+    InvokeServerUnavailableError,
+)
+
+_EXCERPT = 300
+
+_HINTS = {
+    401: "check the API Key field: Xinference 3.0 and later turn authentication on by default, and the key "
+    "must be a valid, enabled key (xf-…)",
+    403: "the API key is valid but not allowed to use this model or route",
+    404: "check the Model UID: is the model still running on this server?",
+    429: "the server is rate-limiting; note that Xinference bans an IP for an hour after 10 failed keys in "
+    "5 minutes",
+    503: "the model is probably still loading; try again shortly",
+}
+
+
+class HTTPStatusError:
+    """Marker mixin: an Invoke error caused by an HTTP status, with the status kept for callers."""
+
+    status_code: int = 0
+    detail: str = ""
+
+
+def _typed(base: type[InvokeError]) -> type[InvokeError]:
+    return type(base.__name__, (HTTPStatusError, base), {"__module__": base.__module__})
+
+
+# Subclasses that keep Dify's class *names* (Dify shows `error_type` = the class name) while
+# carrying the status; `isinstance(err, InvokeAuthorizationError)` still holds.
+_STATUS_TYPES: dict[type[InvokeError], type[InvokeError]] = {
+    base: _typed(base)
+    for base in (
+        InvokeAuthorizationError,
+        InvokeRateLimitError,
+        InvokeBadRequestError,
+        InvokeServerUnavailableError,
+    )
+}
+
+
+def error_class_for_status(status: int) -> type[InvokeError]:
+    if status in (401, 403):
+        return InvokeAuthorizationError
+    if status == 429:
+        return InvokeRateLimitError
+    if 400 <= status < 500:
+        return InvokeBadRequestError
+    return InvokeServerUnavailableError
+
+
+def detail_of(body: bytes, content_type: str) -> str:
+    """The server's explanation: `detail` (string, or a 422 list) or a short excerpt of the body."""
+    text = body[: 64 * 1024].decode("utf-8", errors="replace")
+    if "json" in content_type or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "detail" in data:
+            return _format_detail(data["detail"])
+        if isinstance(data, dict) and isinstance(data.get("error"), str | dict):
+            return _format_detail(data["error"])
+    if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return "an HTML page (a proxy or gateway answered, not Xinference): " + _squash(_strip_tags(text))
+    return _squash(text) or "(empty body)"
+
+
+def _format_detail(detail: Any) -> str:
+    if isinstance(detail, list):  # FastAPI 422: [{"loc": [...], "msg": "...", "type": "..."}]
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
+            else:
+                parts.append(str(item))
+        return _squash("; ".join(parts))
+    if isinstance(detail, dict):
+        return _squash(str(detail.get("message") or json.dumps(detail)))
+    return _squash(str(detail))
+
+
+def _strip_tags(text: str) -> str:
+    out, inside = [], False
+    for ch in text:
+        if ch == "<":
+            inside = True
+        elif ch == ">":
+            inside = False
+            out.append(" ")
+        elif not inside:
+            out.append(ch)
+    return "".join(out)
+
+
+def _squash(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+
+
+def status_error(status: int, reason: str, detail: str, what: str) -> InvokeError:
+    """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
+    base = error_class_for_status(status)
+    hint = _HINTS.get(status) or ("the server failed; see its log for details" if status >= 500 else "")
+    message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
+    if hint:
+        message += f" — {hint}"
+    err = _STATUS_TYPES[base](message)
+    err.status_code = status  # type: ignore[attr-defined]
+    err.detail = detail  # type: ignore[attr-defined]
+    return err
+
+
+def response_error(response: requests.Response, what: str) -> InvokeError:
+    detail = detail_of(read_limited(response, 64 * 1024), response.headers.get("content-type", ""))
+    return status_error(response.status_code, response.reason or "", detail, what)
+
+
+def read_limited(response: requests.Response, limit: int) -> bytes:
+    """At most `limit` bytes of the body: an error page may be endless, we only quote it."""
+    data = bytearray()
+    try:
+        for chunk in response.iter_content(8192):
+            data += chunk
+            if len(data) >= limit:
+                break
+    except requests.RequestException:
+        pass  # what arrived is enough to explain the error
+    finally:
+        response.close()
+    return bytes(data[:limit])
+
+
+def transport_error(exc: requests.RequestException, server_url: str, what: str) -> InvokeError:
+    """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        problem = (
+            "the TLS certificate could not be verified. Trust it by setting REQUESTS_CA_BUNDLE on the plugin "
+            "daemon to a CA file that signs it, or turn off 'Verify TLS certificate' for this model"
+        )
+    elif isinstance(exc, requests.exceptions.ConnectTimeout):
+        problem = "timed out while connecting; is the host up and the port open?"
+    elif isinstance(exc, requests.exceptions.ReadTimeout):
+        problem = "the server stopped answering for longer than the configured timeout"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        problem = "the connection was cut while the answer was being received"
+    elif isinstance(exc, requests.exceptions.ConnectionError):
+        problem = f"could not connect ({_root_cause(exc)}); check Server URL and that Xinference is running"
+    else:
+        problem = _squash(str(exc))
+    return InvokeConnectionError(f"{what} at {server_url}: {problem}")
+
+
+def _root_cause(exc: BaseException) -> str:
+    seen = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    text = str(seen)
+    # urllib3 messages embed the connection object repr; keep the human part after the colon
+    if "Failed to establish a new connection:" in text:
+        text = text.split("Failed to establish a new connection:", 1)[1]
+    return _squash(text.strip(" >)'\"")) or type(seen).__name__
+
+
+def bad_response(what: str, problem: str) -> InvokeServerUnavailableError:
+    """The server answered 2xx with something unusable (non-JSON, missing fields, wrong shape)."""
+    return InvokeServerUnavailableError(f"Xinference sent an unusable answer to {what}: {problem}")
+
+
+def as_credentials_error(err: Exception) -> CredentialsValidateFailedError:
+    """Validation must report CredentialsValidateFailedError; keep the typed error's message."""
+    if isinstance(err, CredentialsValidateFailedError):
+        return err
+    return CredentialsValidateFailedError(str(err))
+
+
+# The one table every model type shares (via the mixin). Our own code already raises typed
+# `InvokeError`s, which pass through unchanged; this covers what escapes from libraries.
+INVOKE_ERROR_MAPPING: dict[type[InvokeError], list[type[Exception]]] = {
+    InvokeConnectionError: [requests.exceptions.ConnectionError, requests.exceptions.Timeout],
+    InvokeServerUnavailableError: [requests.exceptions.RequestException],
+    InvokeRateLimitError: [],
+    InvokeAuthorizationError: [],
+    InvokeBadRequestError: [CredentialsValidateFailedError, ValueError, KeyError, TypeError],
+}

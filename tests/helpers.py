@@ -1,0 +1,39 @@
+"""Shared test helpers: recorded Xinference responses and credential dicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parent / "fixtures" / "xinference-4.1.0"
+SERVER = "http://xinference.test:9997"
+API_KEY = "xf-SECRET-MARKER-7f3c9a"  # unique, so a leak of it is easy to detect
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_json(name: str) -> Any:
+    return json.loads(fixture_bytes(name))
+
+
+def http_fixture(name: str) -> tuple[int, dict[str, str], bytes]:
+    """Parse a `curl -i` dump: (status, headers, body)."""
+    raw = fixture_bytes(name)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name_, _, value = line.partition(":")
+        headers[name_.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def raw_credentials(**overrides: Any) -> dict[str, Any]:
+    """What Dify sends: declared fields as strings (switches as booleans)."""
+    creds: dict[str, Any] = {"server_url": SERVER, "model_uid": "test-llm", "invoke_timeout": "5", "max_retries": "0"}
+    creds.update(overrides)
+    return {k: v for k, v in creds.items() if v is not None}
