@@ -47,8 +47,10 @@ class XinferenceCredentials(BaseModel):
     document_prefix: str = ""
     query_task: str = ""
     document_task: str = ""
+    truncate_long_texts: bool = True
     # rerank
     rerank_instruction: str = ""
+    rerank_batch_size: int = 256
     # speech-to-text
     language: str = ""
     # text-to-speech
@@ -191,7 +193,9 @@ def parse_credentials(raw: Mapping | None) -> XinferenceCredentials:
         document_prefix=_raw_text(raw, "document_prefix"),
         query_task=_text(raw, "query_task"),
         document_task=_text(raw, "document_task"),
+        truncate_long_texts=_switch(raw, "truncate_long_texts", True),
         rerank_instruction=_text(raw, "rerank_instruction"),
+        rerank_batch_size=int(_number(raw, "rerank_batch_size", 256, 1, 4096, integer=True)),
         language=_text(raw, "language"),
         audio_format=_choice(raw, "audio_format", _AUDIO_FORMATS, "mp3"),
         speed=_number(raw, "speed", 1.0, 0.25, 4.0, integer=False),
