@@ -1,0 +1,248 @@
+"""Build dist/<name>-<version>.difypkg the way `dify plugin package` does, then check the result.
+
+Usage: python -m tools.package [--out DIR]
+
+The package is a zip with file entries only, sorted by path, Deflate-compressed, with fixed
+timestamps and modes so two builds of the same tree are byte-identical. .difyignore is read with
+the daemon's semantics: gitignore patterns, the first exclusion wins, and `!` negations never
+re-include anything (so we warn and skip them). Unlike the Go CLI we also always leave out
+virtualenvs, git data, .env files, caches, dist/ and tests/ in case .difyignore forgets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import logging
+import os
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from tools.manifest_rules import manifest_problems, provider_problems, referenced_icons
+
+log = logging.getLogger("tools.package")
+
+MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the daemon's MAX_PLUGIN_PACKAGE_SIZE default
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # earliest zip date; keeps builds reproducible
+ALWAYS_EXCLUDED = (
+    "/.git/", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
+    ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg",
+)  # fmt: skip
+FORBIDDEN_PARTS = {
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".cache",
+}
+FORBIDDEN_TOP = {"tests", "dist", "pyproject.toml"}
+
+
+class PackageError(Exception):
+    """The tree cannot be packaged at all (no manifest, too large)."""
+
+
+class Pattern:
+    """One gitignore-style line, matched like go-git (the library the Dify CLI uses)."""
+
+    def __init__(self, line: str) -> None:
+        self.dir_only = line.endswith("/")
+        line = line.rstrip("/")
+        # A slash anywhere but the end anchors the pattern to the root; otherwise it matches any component.
+        self.anchored = "/" in line
+        self.parts = [p for p in line.split("/") if p] if self.anchored else [line]
+
+    def matches(self, parts: tuple[str, ...], is_dir: bool) -> bool:
+        if not self.anchored:
+            for index, name in enumerate(parts):
+                if fnmatch.fnmatchcase(name, self.parts[0]):
+                    return not (self.dir_only and not is_dir and index == len(parts) - 1)
+            return False
+        for end in range(1, len(parts) + 1):
+            if self.dir_only and end == len(parts) and not is_dir:
+                continue
+            if _glob(self.parts, parts[:end]):
+                return True
+        return False
+
+
+def _glob(pattern: list[str], parts: tuple[str, ...]) -> bool:
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob(pattern[1:], parts[skip:]) for skip in range(len(parts) + 1))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _glob(pattern[1:], parts[1:])
+
+
+def load_patterns(root: Path) -> list[Pattern]:
+    """Patterns from .difyignore (or .gitignore when it is absent, like the CLI) plus our safety net."""
+    ignore = next((root / n for n in (".difyignore", ".gitignore") if (root / n).is_file()), None)
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore else []
+    patterns = []
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("!"):
+            log.warning("%s: ignoring %r: Dify does not support negated patterns", ignore.name, line)
+            continue
+        patterns.append(Pattern(line))
+    return patterns + [Pattern(p) for p in ALWAYS_EXCLUDED]
+
+
+def select_files(root: Path) -> list[str]:
+    """Relative POSIX paths of every file to package, sorted; excluded directories prune their subtree."""
+    patterns = load_patterns(root)
+    chosen = []
+    for current, dirs, files in os.walk(root):
+        base = Path(current).relative_to(root).parts
+
+        def kept(name: str, is_dir: bool, base: tuple[str, ...] = base) -> bool:
+            return not any(p.matches((*base, name), is_dir) for p in patterns)
+
+        dirs[:] = [d for d in dirs if kept(d, True)]
+        chosen += ["/".join((*base, f)) for f in files if kept(f, False)]
+    return sorted(chosen)
+
+
+def _check_size(root: Path, files: list[str]) -> None:
+    sizes = {name: (root / name).stat().st_size for name in files}
+    if sum(sizes.values()) > MAX_UNCOMPRESSED:
+        largest = sorted(sizes, key=sizes.get, reverse=True)[:5]
+        listing = ", ".join(f"{n} ({sizes[n]} B)" for n in largest)
+        raise PackageError(
+            f"package would be {sum(sizes.values())} B > {MAX_UNCOMPRESSED} B; largest: {listing}"
+        )
+
+
+def build_package(root: Path, out_dir: Path) -> Path:
+    """Write out_dir/<name>-<version>.difypkg from the plugin tree at root and return its path."""
+    manifest_path = root / "manifest.yaml"
+    if not manifest_path.is_file():
+        raise PackageError(f"{manifest_path} not found")
+    manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8")) or {}
+    files = select_files(root)
+    _check_size(root, files)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{manifest.get('name')}-{manifest.get('version')}.difypkg"
+    partial = target.with_suffix(".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in files:
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so external_attr means the same on every build host
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, (root / name).read_bytes())
+    partial.replace(target)
+    return target
+
+
+def _entry_problems(infos: list[zipfile.ZipInfo]) -> list[str]:
+    problems = []
+    names = [info.filename for info in infos]
+    if names != sorted(names) or len(set(names)) != len(names):
+        problems.append("entries are not sorted by path, or repeat")
+    for info in infos:
+        path = PurePosixPath(info.filename)
+        if info.is_dir():
+            problems.append(f"{info.filename}: directory entry (the daemon reads every entry as a file)")
+        if path.is_absolute() or ".." in path.parts or "\\" in info.filename:
+            problems.append(f"{info.filename}: path escapes the plugin directory")
+        if info.compress_type != zipfile.ZIP_DEFLATED:
+            problems.append(f"{info.filename}: not Deflate-compressed")
+        forbidden = FORBIDDEN_PARTS.intersection(path.parts) or path.parts[0] in FORBIDDEN_TOP
+        if (
+            forbidden
+            or path.name == ".env"
+            or path.name.startswith(".env.")
+            or path.suffix in {".pyc", ".difypkg"}
+        ):
+            problems.append(f"{info.filename}: must not be packaged")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED:
+        problems.append(f"uncompressed size {total} B exceeds {MAX_UNCOMPRESSED} B")
+    return problems
+
+
+def _yaml_in(archive: zipfile.ZipFile, names: set[str], name: str) -> dict | None:
+    if name not in names:
+        return None
+    return yaml.safe_load(archive.read(name))
+
+
+def _content_problems(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
+    manifest = _yaml_in(archive, names, "manifest.yaml")
+    if manifest is None:
+        return ["manifest.yaml missing from the archive root"]
+    problems = manifest_problems(manifest)
+    entry = str((manifest.get("meta") or {}).get("runner", {}).get("entrypoint", "main"))
+    required = {"requirements.txt", f"{entry.replace('.', '/')}.py"}
+    requirements = archive.read("requirements.txt") if "requirements.txt" in names else b"dify_plugin"
+    if b"dify_plugin" not in requirements.replace(b"-", b"_").lower():
+        problems.append("requirements.txt does not list dify_plugin")
+    for provider_path in (manifest.get("plugins") or {}).get("models") or []:
+        provider = _yaml_in(archive, names, provider_path)
+        if provider is None:
+            problems.append(f"{provider_path}: listed in the manifest but missing")
+            continue
+        problems += provider_problems(provider)
+        python = (provider.get("extra") or {}).get("python") or {}
+        required.update([python.get("provider_source") or "", *(python.get("model_sources") or [])])
+        required.update(f"_assets/{icon}" for icon in referenced_icons(manifest, provider))
+    problems += [f"{name}: missing" for name in sorted(required - names) if name]
+    for name in sorted(n for n in names if n.endswith(".py")):
+        try:
+            compile(archive.read(name), name, "exec")
+        except SyntaxError as exc:
+            problems.append(f"{name}: does not compile ({exc.msg}, line {exc.lineno})")
+    return problems
+
+
+def inspect_package(path: Path) -> list[str]:
+    """Re-open a built .difypkg and list everything the daemon would refuse; empty means OK."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"{path}: not a readable zip ({exc})"]
+    with archive:
+        infos = archive.infolist()
+        problems = _entry_problems(infos)
+        bad = archive.testzip()
+        if bad:
+            problems.append(f"{bad}: CRC check failed")
+        if archive.comment:
+            problems.append("zip comment set (only signing writes one)")
+        return problems + _content_problems(archive, {i.filename for i in infos if not i.is_dir()})
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=root / "dist", help="output folder (default: dist/)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        path = build_package(root, args.out)
+    except PackageError as exc:
+        log.error("cannot package: %s", exc)
+        return 1
+    problems = inspect_package(path)
+    for problem in problems:
+        log.error("%s", problem)
+    if problems:
+        log.error("%s has %d problem(s); do not install it", path, len(problems))
+        return 1
+    with zipfile.ZipFile(path) as archive:
+        count, size = len(archive.infolist()), sum(i.file_size for i in archive.infolist())
+    log.info("built %s: %d files, %d B unpacked, %d B packed", path, count, size, path.stat().st_size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
