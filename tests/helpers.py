@@ -34,6 +34,11 @@ def http_fixture(name: str) -> tuple[int, dict[str, str], bytes]:
 
 def raw_credentials(**overrides: Any) -> dict[str, Any]:
     """What Dify sends: declared fields as strings (switches as booleans)."""
-    creds: dict[str, Any] = {"server_url": SERVER, "model_uid": "test-llm", "invoke_timeout": "5", "max_retries": "0"}
+    creds: dict[str, Any] = {
+        "server_url": SERVER,
+        "model_uid": "test-llm",
+        "invoke_timeout": "5",
+        "max_retries": "0",
+    }
     creds.update(overrides)
     return {k: v for k, v in creds.items() if v is not None}

@@ -91,7 +91,11 @@ class XinferenceClient:
     def list_models(self) -> list[ModelDescription]:
         data = self.get_json("/v1/models", what="the list of running models")
         if isinstance(data, dict) and isinstance(data.get("data"), list):
-            return [ModelDescription.from_json(str(d.get("id", "")), d) for d in data["data"] if isinstance(d, dict)]
+            return [
+                ModelDescription.from_json(str(d.get("id", "")), d)
+                for d in data["data"]
+                if isinstance(d, dict)
+            ]
         if isinstance(data, dict):  # servers before v0.9.3: {uid: description}
             return [ModelDescription.from_json(uid, d) for uid, d in data.items() if isinstance(d, dict)]
         raise bad_response("the list of running models", "expected a JSON object")
@@ -116,12 +120,16 @@ class XinferenceClient:
 
     # ---- streams -----------------------------------------------------------------------
 
-    def stream_events(self, path: str, body: dict[str, Any], *, what: str, require_done: bool = True) -> EventStream:
+    def stream_events(
+        self, path: str, body: dict[str, Any], *, what: str, require_done: bool = True
+    ) -> EventStream:
         response = self._send("POST", path, body=body, what=what, stream=True)
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type:
             detail = read_limited(response, 300).decode("utf-8", "replace")
-            raise bad_response(what, f"expected an event stream, got {content_type or 'no content type'}: {detail!r}")
+            raise bad_response(
+                what, f"expected an event stream, got {content_type or 'no content type'}: {detail!r}"
+            )
         return EventStream(response, self.credentials.server_url, what, require_done=require_done)
 
     def stream_bytes(self, path: str, body: dict[str, Any], *, what: str) -> ByteStream:
@@ -164,7 +172,9 @@ class XinferenceClient:
                     logger.info("retrying %s %s after a connection failure", method, path)
                     continue
                 raise transport_error(exc, c.server_url, what) from None
-            logger.debug("%s %s -> %s in %.3fs", method, path, response.status_code, time.perf_counter() - started)
+            logger.debug(
+                "%s %s -> %s in %.3fs", method, path, response.status_code, time.perf_counter() - started
+            )
             if response.status_code < 300:
                 return response
             delay = retry.retry_after_delay(response)

@@ -22,7 +22,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-_EXCERPT = 300
+_EXCERPT = 480  # long server messages keep their head and tail: the reason is often at the end
 
 _HINTS = {
     401: "check the API Key field: Xinference 3.0 and later turn authentication on by default, and the key "
@@ -116,7 +116,10 @@ def _strip_tags(text: str) -> str:
 
 def _squash(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
+    if len(text) <= _EXCERPT:
+        return text
+    head = _EXCERPT * 2 // 3
+    return text[:head] + " … " + text[-(_EXCERPT - head - 3) :]
 
 
 def status_error(status: int, reason: str, detail: str, what: str) -> InvokeError:

@@ -64,7 +64,9 @@ class ModelDescription:
             if self.abilities & {"text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"}:
                 return "TTS"
             return "Speech2text or TTS"
-        return DIFY_TYPE_FOR.get(self.model_type, f"none (Dify has no {self.model_type or 'such'} model type)")
+        return DIFY_TYPE_FOR.get(
+            self.model_type, f"none (Dify has no {self.model_type or 'such'} model type)"
+        )
 
 
 def parse_abilities(value: Any) -> frozenset[str]:
@@ -90,7 +92,9 @@ class DescriptionCache:
     """TTL cache of model descriptions; failures are remembered briefly so a down server is not
     hammered by every schema request Dify makes while listing models."""
 
-    def __init__(self, ttl: float = 120.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, ttl: float = 120.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ):
         self.ttl = ttl
         self.failure_ttl = failure_ttl
         self._clock = clock

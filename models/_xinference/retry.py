@@ -50,7 +50,9 @@ def is_unsent_connection_failure(exc: requests.RequestException) -> bool:
         return False  # TLS misconfiguration will not heal; a read timeout means it was sent
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = repr(exc)
-        return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
+        return any(
+            marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused")
+        )
     return False
 
 

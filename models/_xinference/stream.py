@@ -18,6 +18,7 @@ from dify_plugin.errors.model import InvokeConnectionError, InvokeServerUnavaila
 from models._xinference.errors import bad_response, transport_error
 from models._xinference.sse import SSEDecoder
 
+
 class _OwnedResponse:
     def __init__(self, response: requests.Response, server_url: str, what: str) -> None:
         self._response = response
@@ -44,7 +45,9 @@ class _OwnedResponse:
         except requests.RequestException as exc:
             raise transport_error(exc, self._server_url, self.what) from None
         except OSError as exc:  # reset after headers can surface as a bare socket error
-            raise InvokeConnectionError(f"{self.what} at {self._server_url}: connection lost ({exc})") from None
+            raise InvokeConnectionError(
+                f"{self.what} at {self._server_url}: connection lost ({exc})"
+            ) from None
 
 
 class EventStream(_OwnedResponse):
@@ -91,7 +94,9 @@ class EventStream(_OwnedResponse):
         if error:
             # Xinference reports failures after the 200 in-band: data: {"error": "<text>"}
             text = error if isinstance(error, str) else json.dumps(error)[:300]
-            raise InvokeServerUnavailableError(f"Xinference reported an error during {self.what}: {text[:300]}")
+            raise InvokeServerUnavailableError(
+                f"Xinference reported an error during {self.what}: {text[:300]}"
+            )
         return event
 
 

@@ -1,0 +1,186 @@
+"""The credential form: every bad value names its field; good values are normalised once."""
+
+import pytest
+from dify_plugin.errors.model import CredentialsValidateFailedError
+
+from models._xinference.credentials import parse_credentials
+from tests.helpers import API_KEY, raw_credentials
+
+
+def parse(**overrides):
+    return parse_credentials(raw_credentials(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        ("http://host:9997", "http://host:9997"),
+        ("  http://host:9997/  ", "http://host:9997"),
+        ("http://host:9997/v1", "http://host:9997"),
+        ("http://host:9997/v1/", "http://host:9997"),
+        ("https://host/xinference/v1", "https://host/xinference"),
+        ("HTTP://Host:9997", "HTTP://Host:9997"),
+        ("http://[::1]:9997", "http://[::1]:9997"),
+    ],
+)
+def test_server_url_is_normalised(pasted, expected):
+    assert parse(server_url=pasted).server_url == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "is required"),
+        ("   ", "is required"),
+        ("host:9997", "http:// or https://"),
+        ("ftp://host", "http:// or https://"),
+        ("javascript:alert(1)", "http:// or https://"),
+        ("file:///etc/passwd", "http:// or https://"),
+        ("http://", "no host"),
+        ("http://host:99999", "not a valid URL"),
+        ("http://host:abc", "not a valid URL"),
+        ("http://user:pw@host:9997", "user name or password"),
+        ("http://host:9997/?x=1", "'?' or '#'"),
+        ("http://host\n:9997", "single line"),
+        ("http://" + "a" * 5000, "characters long"),
+        (123, "expected text"),
+    ],
+)
+def test_bad_server_url_names_the_field(value, problem):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(server_url=value)
+    assert "server_url" in str(info.value)
+    assert problem in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "is required"),
+        ("  ", "is required"),
+        ("a/b", "may not contain"),
+        ("a b", "may not contain"),
+        ("a?b", "may not contain"),
+        ("a#b", "may not contain"),
+        ("a\tb", "may not contain"),
+    ],
+)
+def test_bad_model_uid(value, problem):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(model_uid=value)
+    assert "model_uid" in str(info.value) and problem in str(info.value)
+
+
+def test_model_uid_is_stripped():
+    assert parse(model_uid="  qwen3  ").model_uid == "qwen3"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "attr", "expected"),
+    [
+        ("invoke_timeout", "120", "timeout", 120.0),
+        ("invoke_timeout", " 2.5 ", "timeout", 2.5),
+        ("invoke_timeout", "", "timeout", 60.0),
+        ("max_retries", "0", "max_retries", 0),
+        ("max_retries", "10", "max_retries", 10),
+        ("max_chunks", "2048", "max_chunks", 2048),
+        ("speed", "0.5", "speed", 0.5),
+        ("context_size", "auto", "context_size", None),
+        ("context_size", "", "context_size", None),
+        ("context_size", "32768", "context_size", 32768),
+    ],
+)
+def test_numbers_parse_from_strings(field, value, attr, expected):
+    assert getattr(parse(**{field: value}), attr) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("invoke_timeout", "0"),
+        ("invoke_timeout", "-5"),
+        ("invoke_timeout", "3601"),
+        ("invoke_timeout", "ten"),
+        ("invoke_timeout", "nan"),
+        ("invoke_timeout", True),
+        ("max_retries", "11"),
+        ("max_retries", "1.5"),
+        ("max_retries", "-1"),
+        ("max_chunks", "0"),
+        ("max_chunks", "4096"),
+        ("speed", "9"),
+        ("context_size", "lots"),
+        ("context_size", "8"),
+    ],
+)
+def test_out_of_range_numbers_name_field_and_range(field, value):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(**{field: value})
+    message = str(info.value)
+    assert message.startswith(field)
+    assert "expected" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        ("false", False),
+        ("TRUE", True),
+        (None, True),
+        ("", True),
+    ],
+)
+def test_switch_accepts_booleans_and_default_strings(value, expected):
+    assert parse(tls_verify=value).tls_verify is expected
+
+
+@pytest.mark.parametrize("value", ["yes", "1", 1, [True]])
+def test_switch_rejects_other_values(value):
+    with pytest.raises(CredentialsValidateFailedError, match="tls_verify"):
+        parse(tls_verify=value)
+
+
+def test_select_fields_are_checked():
+    assert parse(function_calling="supported").function_calling == "supported"
+    with pytest.raises(CredentialsValidateFailedError, match="vision"):
+        parse(vision="maybe")
+    with pytest.raises(CredentialsValidateFailedError, match="audio_format"):
+        parse(audio_format="midi")
+
+
+def test_prefixes_keep_their_trailing_space():
+    creds = parse(query_prefix="query: ", document_prefix="passage: ")
+    assert creds.query_prefix == "query: " and creds.document_prefix == "passage: "
+
+
+def test_missing_credentials():
+    with pytest.raises(CredentialsValidateFailedError, match="Server URL"):
+        parse_credentials(None)
+
+
+def test_api_key_is_optional_and_never_shown():
+    assert parse().api_key is None
+    creds = parse(api_key=f"  {API_KEY}  ")
+    assert creds.api_key == API_KEY
+    assert API_KEY not in repr(creds) and API_KEY not in str(creds)
+    assert API_KEY not in creds.key_fingerprint and len(creds.key_fingerprint) == 16
+
+
+def test_bad_api_key_message_does_not_echo_it():
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(api_key=API_KEY + "\n" + API_KEY)
+    assert API_KEY not in str(info.value)
+
+
+def test_credentials_are_immutable():
+    creds = parse()
+    with pytest.raises(Exception):  # noqa: B017  (pydantic raises ValidationError for frozen models)
+        creds.server_url = "http://elsewhere"
+
+
+def test_connect_timeout_is_short_even_for_long_invocations():
+    assert parse(invoke_timeout="600").connect_timeout == 10.0
+    assert parse(invoke_timeout="3").connect_timeout == 3.0
