@@ -1,0 +1,277 @@
+"""Run the plugin the way the Dify plugin daemon does and speak its stdio protocol.
+
+The daemon spawns `python -m main` in the package root with INSTALL_METHOD=local, waits for the first
+heartbeat, writes one JSON request per line to stdin and demultiplexes stdout by session_id. Every
+session ends with exactly one `end`, optionally preceded by one `error`. The daemon kills a plugin
+whose stdout line exceeds 5 MiB, so such a line is fatal here too.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tools.console.session import PluginError, ProtocolViolation, SessionResult, SessionTimeout
+
+__all__ = ["PluginError", "PluginProcess", "ProtocolViolation", "SessionResult", "SessionTimeout"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAX_LINE_BYTES = 5 * 1024 * 1024  # the daemon's PLUGIN_RUNTIME_MAX_BUFFER_SIZE default
+_SESSION_RE = re.compile(rb'"session_id"\s*:\s*"([^"]+)"')
+
+
+class _Pending:
+    def __init__(self, session_id: str) -> None:
+        self.result = SessionResult(session_id)
+        self.done = threading.Event()
+
+
+class PluginProcess:
+    """One plugin process driven over stdin/stdout; thread-safe `call`."""
+
+    def __init__(
+        self,
+        plugin_root: Path = REPO_ROOT,
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
+        self.plugin_root = Path(plugin_root)
+        self.python = python
+        self.env = dict(env or {})
+        self.max_line_bytes = max_line_bytes
+        self.top_level_events: list[dict] = []  # session-less {"event":"error"} messages
+        self.violations: list[str] = []
+        self.logs: list[dict] = []
+        self.heartbeat_times: list[float] = []  # time.monotonic() of each heartbeat
+        self.manifest: dict | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._stderr_tail: collections.deque[bytes] = collections.deque(maxlen=200)
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def start(self, timeout: float = 30.0) -> float:
+        """Spawn the plugin and return the seconds until its first heartbeat."""
+        if os.getpid() == 1:
+            # The SDK exits when its parent is PID 1 (it reads that as "orphaned"), e.g. in a bare container.
+            raise RuntimeError(
+                "refusing to run as PID 1: the plugin would exit at once; use `docker run --init`"
+            )
+        env = {**os.environ, **self.env, "INSTALL_METHOD": "local"}
+        began = time.monotonic()
+        self._proc = subprocess.Popen(
+            [self.python, "-m", "main"],
+            cwd=self.plugin_root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for target in (self._read_stdout, self._read_stderr):
+            thread = threading.Thread(target=target, name=f"plugin-{target.__name__}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        while not self._ready.wait(0.05):
+            if self._proc.poll() is not None or time.monotonic() - began > timeout:
+                rc = self._proc.poll()
+                self.stop()
+                why = f"exited with {rc}" if rc is not None else f"sent no heartbeat within {timeout:g} s"
+                raise RuntimeError(f"plugin {why}; stderr tail:\n{self.stderr_text()[-2000:]}")
+        return self.heartbeat_times[0] - began
+
+    def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM, then SIGKILL after `grace` s; closing stdin alone would leave the SDK spinning."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        self._fail_pending("plugin process stopped")
+        return proc.returncode
+
+    def __enter__(self) -> PluginProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("not started")
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._proc is None else self._proc.poll()
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def stderr_text(self) -> str:
+        return b"".join(self._stderr_tail).decode("utf-8", "replace")
+
+    # --- requests -------------------------------------------------------------------------------
+    def call(self, data: dict, timeout: float = 60.0) -> SessionResult:
+        """Send one request in the daemon's envelope and collect its replies until `end`."""
+        session_id = str(uuid.uuid4())
+        pending = _Pending(session_id)
+        with self._lock:
+            self._pending[session_id] = pending
+        # Same key order and null fields as the daemon's Go struct; `data` keys sorted like a Go map.
+        envelope = {
+            "session_id": session_id,
+            "conversation_id": None,
+            "message_id": None,
+            "app_id": None,
+            "endpoint_id": None,
+            "context": None,
+            "event": "request",
+            "data": data,
+        }
+        line = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+        data_sorted = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        line = line[: line.rindex('"data":') + 7] + data_sorted + "}"
+        self.send_raw_line(line.encode())
+        if not pending.done.wait(timeout):
+            with self._lock:
+                self._pending.pop(session_id, None)
+            raise SessionTimeout(pending.result, timeout)
+        return pending.result
+
+    def send_raw_line(self, line: bytes) -> None:
+        """Write bytes to the plugin's stdin, adding the newline the protocol needs if missing."""
+        self.send_raw(line if line.endswith(b"\n") else line + b"\n")
+
+    def send_raw(self, data: bytes) -> None:
+        if self._proc is None or self._proc.stdin is None:
+            raise RuntimeError("not started")
+        with self._write_lock:
+            self._proc.stdin.write(data)
+            self._proc.stdin.flush()
+
+    # --- stdout demultiplexing ------------------------------------------------------------------
+    def _read_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        stdout = self._proc.stdout
+        while True:
+            try:
+                line = stdout.readline(self.max_line_bytes + 2)
+            except (OSError, ValueError):
+                break
+            if not line:
+                break
+            if not line.endswith(b"\n") and len(line) > self.max_line_bytes:
+                self._over_long(line, stdout)
+                continue
+            if line.strip():
+                self._handle_line(line)
+        self._fail_pending("plugin stdout closed")
+
+    def _over_long(self, head: bytes, stdout: Any) -> None:
+        """The daemon's scanner would fail here and kill the plugin; we fail the session it belonged to."""
+        match = _SESSION_RE.search(head[:4096])
+        size, part = len(head), head
+        while not part.endswith(b"\n"):  # drain the rest of the line
+            part = stdout.readline(1 << 20)
+            if not part:
+                break
+            size += len(part)
+        why = f"stdout line of {size} bytes exceeds the daemon's limit of {self.max_line_bytes}"
+        self.violations.append(why)
+        if match:
+            with self._lock:
+                pending = self._pending.pop(match.group(1).decode(), None)
+            if pending is not None:
+                pending.result.violation = why
+                pending.done.set()
+
+    def _handle_line(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            self.violations.append(f"non-JSON stdout line: {line[:200]!r}")
+            return
+        if not isinstance(message, dict):
+            self.violations.append(f"non-object stdout line: {line[:200]!r}")
+            return
+        event = message.get("event")
+        if event == "heartbeat":
+            self.heartbeat_times.append(time.monotonic())
+            self._ready.set()
+        elif event == "session":
+            self._session_message(message)
+        elif event == "log":
+            self.logs.append(message.get("data") or {})
+        elif event == "error" and message.get("session_id") is None:
+            self.top_level_events.append(message)
+        elif event is None and self.manifest is None:
+            self.manifest = message  # the SDK prints its manifest first; the daemon ignores it
+        else:
+            self.violations.append(f"unexpected stdout message: {line[:200]!r}")
+
+    def _session_message(self, message: dict) -> None:
+        session_id = message.get("session_id")
+        body = message.get("data") or {}
+        kind, payload = body.get("type"), body.get("data")
+        with self._lock:
+            pending = self._pending.get(session_id)
+            if pending is not None and kind == "end":
+                del self._pending[session_id]
+        if pending is None:
+            self.violations.append(f"{kind} for unknown or finished session {session_id}")
+            return
+        result = pending.result
+        if kind == "stream":
+            if result.error is not None:
+                self.violations.append(f"stream after error in session {session_id}")
+            result.chunks.append(payload)
+        elif kind == "error":
+            if result.error is not None:
+                self.violations.append(f"second error in session {session_id}")
+            result.error = payload
+        elif kind == "end":
+            result.ended = True
+            pending.done.set()
+        else:
+            self.violations.append(f"unexpected session message type {kind!r} in {session_id}")
+
+    def _fail_pending(self, why: str) -> None:
+        with self._lock:
+            pending, self._pending = list(self._pending.values()), {}
+        for item in pending:
+            item.result.violation = item.result.violation or why
+            item.done.set()
+
+    def _read_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        for chunk in iter(lambda: self._proc.stderr.readline(65536), b""):  # type: ignore[union-attr]
+            self._stderr_tail.append(chunk)
