@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
+from decimal import Decimal
+from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, ModelPropertyKey, ModelType
-from dify_plugin.entities.model.text_embedding import TextEmbeddingResult
+from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
-from models._xinference.base import XinferenceModelMixin
-from models._xinference.credentials import parse_credentials
+from models._xinference import embedding as emb
+from models._xinference.base import XinferenceModelMixin, validation_errors
+from models._xinference.client import XinferenceClient
+from models._xinference.credentials import XinferenceCredentials, parse_credentials
+from models._xinference.errors import HTTPStatusError
+from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
+from models._xinference.tokens import estimate_tokens
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONTEXT_SIZE = 512  # the common BERT-family limit, used until the server has told us
+_SCHEMA_TIMEOUT = 5.0  # a schema request must not hang Dify's model list on an unreachable server
+_CHECK_TEXT = "Dify credential check"
+# Statuses with which a server rejects input it cannot handle (Xinference: 500 for engine errors).
+_INPUT_REJECTED = (400, 413, 422, 500)
+
+
+def _is_embedding(description: ModelDescription) -> bool:
+    return description.model_type == "embedding"
 
 
 class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        self._validated_description(credentials, "Text Embedding", lambda d: d.model_type == "embedding")
+        client, description = self._validated_description(credentials, "Text Embedding", _is_embedding)
+        with validation_errors():  # one tiny embedding proves the route, the key's scope and the vectors
+            self._embed(client, description, [_CHECK_TEXT], EmbeddingInputType.QUERY)
 
     def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        creds = parse_credentials(credentials)
-        return model_entity(model, ModelType.TEXT_EMBEDDING, {ModelPropertyKey.CONTEXT_SIZE: 512,
-                                                              ModelPropertyKey.MAX_CHUNKS: creds.max_chunks})
+        try:
+            creds = parse_credentials(credentials)
+        except CredentialsValidateFailedError:
+            creds = None
+        description = _schema_description(creds) if creds else None
+        context = (description.max_tokens if description else None) or DEFAULT_CONTEXT_SIZE
+        configured = creds.max_chunks if creds else XinferenceCredentials.model_fields["max_chunks"].default
+        max_chunks = emb.safe_max_chunks(configured, description.dimensions if description else None)
+        if max_chunks < configured:
+            logger.info(
+                "max_chunks lowered from %d to %d to fit the daemon's line limit", configured, max_chunks
+            )
+        properties = {ModelPropertyKey.CONTEXT_SIZE: context, ModelPropertyKey.MAX_CHUNKS: max_chunks}
+        return model_entity(model, ModelType.TEXT_EMBEDDING, properties)
 
+    @override
     def _invoke(
         self,
         model: str,
@@ -30,7 +66,109 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         user: str | None = None,
         input_type: EmbeddingInputType = EmbeddingInputType.DOCUMENT,
     ) -> TextEmbeddingResult:
-        raise NotImplementedError("embedding is not built yet")
+        if not texts:
+            return TextEmbeddingResult(model=model, embeddings=[], usage=self._usage(0))
+        client = self._client(credentials)
+        description = client.describe()  # cached: steady state costs one request per batch
+        if not _is_embedding(description):
+            raise InvokeBadRequestError(
+                f"Model {description.uid!r} is a {description.model_type or 'unknown'} model, not an "
+                f"embedding model: add it in Dify as a {description.dify_type} model."
+            )
+        vectors, tokens = self._embed(client, description, texts, input_type)
+        return TextEmbeddingResult(model=model, embeddings=vectors, usage=self._usage(tokens))
 
     def get_num_tokens(self, model: str, credentials: dict, texts: list[str]) -> list[int]:
-        return [len(t) // 4 for t in texts]
+        return [estimate_tokens(text) for text in texts]  # offline: Dify calls this for every chunk
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _embed(
+        self,
+        client: XinferenceClient,
+        description: ModelDescription,
+        texts: list[str],
+        input_type: EmbeddingInputType,
+    ) -> tuple[list[list[float]], int]:
+        creds = client.credentials
+        prepared = emb.prepare_texts(texts, creds, input_type)
+        task = emb.task_for(creds, input_type)
+        dimensions = description.dimensions
+        vectors: list[list[float]] = []
+        tokens = 0
+        for offset, batch in emb.batches(prepared, creds.max_chunks):
+            batch_vectors, batch_tokens = self._embed_batch(
+                client=client,
+                description=description,
+                batch=batch,
+                offset=offset,
+                task=task,
+                dimensions=dimensions,
+            )
+            dimensions = dimensions or len(batch_vectors[0])  # later batches must match the first
+            vectors.extend(batch_vectors)
+            tokens += batch_tokens
+        return vectors, tokens
+
+    def _embed_batch(
+        self,
+        *,
+        client: XinferenceClient,
+        description: ModelDescription,
+        batch: list[str],
+        offset: int,
+        task: str,
+        dimensions: int | None,
+    ) -> tuple[list[list[float]], int]:
+        creds, uid, limit = client.credentials, description.uid, description.max_tokens
+        long_texts = emb.over_limit(batch, limit)
+        if long_texts and not creds.truncate_long_texts:
+            for position, tokens in long_texts:
+                if limit and tokens > limit:
+                    cause = "truncation by the server is turned off for this model"
+                    raise emb.too_long_error(uid, limit, offset + position, tokens, cause)
+        truncate = bool(long_texts) and creds.truncate_long_texts
+        body = emb.request_body(uid, batch, task=task, truncate=truncate)
+        what = f"embeddings on {uid!r}"
+        try:
+            data = client.post_json("/v1/embeddings", body, what=what)
+        except InvokeError as err:
+            status = err.status_code if isinstance(err, HTTPStatusError) else 0
+            if long_texts and limit and status in _INPUT_REJECTED:
+                position, tokens = long_texts[0]
+                cause = f"the server refused it (HTTP {status}: {emb.server_detail(err)[:200]})"
+                raise emb.too_long_error(uid, limit, offset + position, tokens, cause) from None
+            raise
+        vectors = emb.parse_vectors(data, len(batch), dimensions, what)
+        # 0 for real text means the engine does not count: estimate rather than bill nothing
+        used = emb.usage_tokens(data) or sum(estimate_tokens(t) for t in batch)
+        return vectors, used
+
+    def _usage(self, tokens: int) -> EmbeddingUsage:
+        # Self-hosted: no price. Not via _calc_response_usage, which would re-read the model schema.
+        latency = time.perf_counter() - self.started_at if self.started_at else 0.0
+        zero = Decimal(0)
+        return EmbeddingUsage(
+            tokens=tokens,
+            total_tokens=tokens,
+            unit_price=zero,
+            price_unit=zero,
+            total_price=zero,
+            currency="USD",
+            latency=latency,
+        )
+
+
+def _schema_description(creds: XinferenceCredentials) -> ModelDescription | None:
+    """The description for the schema: cached, else one quick try; None (defaults) if the server is down."""
+    quick = creds.model_copy(update={"max_retries": 0, "timeout": min(creds.timeout, _SCHEMA_TIMEOUT)})
+    client = XinferenceClient(quick)
+    cached = client.cached_description()
+    if cached is not None:
+        return cached
+    try:
+        description = client.describe()
+    except InvokeError as err:
+        logger.info("schema of %r uses defaults: %s", creds.model_uid, err)
+        return None
+    return description if _is_embedding(description) else None
