@@ -2,22 +2,77 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import IO
 
 from dify_plugin.entities.model import AIModelEntity, ModelType
+from dify_plugin.errors.model import InvokeBadRequestError
 from dify_plugin.interfaces.model.speech2text_model import Speech2TextModel
 
-from models._xinference.base import XinferenceModelMixin
+from models._xinference.base import XinferenceModelMixin, validation_errors
+from models._xinference.client import XinferenceClient
+from models._xinference.errors import bad_response
+from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
+
+logger = logging.getLogger(__name__)
+
+TRANSCRIPTIONS = "/v1/audio/transcriptions"
+# Dify names its temp file after the upload's type; the server decodes by content, the type is a hint.
+_MIME_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".mpga": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+    ".webm": "audio/webm",
+    ".amr": "audio/amr",
+}
+
+
+def is_speech2text(description: ModelDescription) -> bool:
+    """An audio model that says audio2text (list or pre-v1.5.1 string, already normalised). Servers
+    before v1.6.0 report no abilities at all; those are accepted and the test transcription decides."""
+    if description.model_type != "audio":
+        return False
+    return description.has("audio2text") or not description.abilities
 
 
 class XinferenceSpeech2TextModel(XinferenceModelMixin, Speech2TextModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        self._validated_description(credentials, "Speech2text", lambda d: d.has("audio2text"))
+        client, _ = self._validated_description(credentials, "Speech2text", is_speech2text)
+        with validation_errors(), Path(self._get_demo_file_path()).open("rb") as demo:
+            self._transcribe(client, demo)
 
     def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
         return model_entity(model, ModelType.SPEECH2TEXT, {})
 
     def _invoke(self, model: str, credentials: dict, file: IO[bytes], user: str | None = None) -> str:
-        raise NotImplementedError("speech-to-text is not built yet")
+        return self._transcribe(self._client(credentials), file)
+
+    @staticmethod
+    def _transcribe(client: XinferenceClient, file: IO[bytes]) -> str:
+        creds = client.credentials
+        what = f"transcription on model {creds.model_uid!r}"
+        # Read once into memory: a retry after a refused connection must send the whole file
+        # again, and a file object would already be at its end.
+        audio = file.read()
+        if not audio:
+            raise InvokeBadRequestError(f"cannot send {what}: the audio file is empty")
+        suffix = Path(str(getattr(file, "name", "") or "")).suffix.lower()
+        upload_name = "audio" + (suffix if suffix in _MIME_TYPES else ".mp3")
+        mime = _MIME_TYPES.get(suffix, "application/octet-stream")
+        # Xinference supports only json and verbose_json (text/srt/vtt are a 500).
+        fields = {"model": creds.model_uid, "response_format": "json"}
+        if creds.language:
+            fields["language"] = creds.language
+        data = client.post_multipart(TRANSCRIPTIONS, fields, {"file": (upload_name, audio, mime)}, what=what)
+        text = data.get("text") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            raise bad_response(what, f"no text in the answer: {str(data)[:120]!r}")
+        logger.debug("transcribed %d bytes of audio into %d characters", len(audio), len(text))
+        return text.strip()
