@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,10 @@ _SESSION_RE = re.compile(rb'"session_id"\s*:\s*"([^"]+)"')
 
 
 class _Pending:
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, on_chunk: Callable[[dict], None] | None = None) -> None:
         self.result = SessionResult(session_id)
         self.done = threading.Event()
+        self.on_chunk = on_chunk
 
 
 class PluginProcess:
@@ -140,10 +142,15 @@ class PluginProcess:
         return b"".join(self._stderr_tail).decode("utf-8", "replace")
 
     # --- requests -------------------------------------------------------------------------------
-    def call(self, data: dict, timeout: float = 60.0) -> SessionResult:
-        """Send one request in the daemon's envelope and collect its replies until `end`."""
+    def call(
+        self, data: dict, timeout: float = 60.0, on_chunk: Callable[[dict], None] | None = None
+    ) -> SessionResult:
+        """Send one request in the daemon's envelope and collect its replies until `end`.
+
+        `on_chunk` sees each stream chunk as it arrives (on the reader thread), e.g. to print a reply live.
+        """
         session_id = str(uuid.uuid4())
-        pending = _Pending(session_id)
+        pending = _Pending(session_id, on_chunk)
         with self._lock:
             self._pending[session_id] = pending
         # Same key order and null fields as the daemon's Go struct; `data` keys sorted like a Go map.
@@ -254,6 +261,8 @@ class PluginProcess:
             if result.error is not None:
                 self.violations.append(f"stream after error in session {session_id}")
             result.chunks.append(payload)
+            if pending.on_chunk is not None:
+                pending.on_chunk(payload)
         elif kind == "error":
             if result.error is not None:
                 self.violations.append(f"second error in session {session_id}")
