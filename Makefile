@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean
+.PHONY: venv test lint package run clean console replay
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -28,6 +28,14 @@ package: $(STAMP)
 run: $(STAMP)
 	@test -f .env || { echo "No .env: copy .env.example to .env and fill in the debug key from Dify → Plugins → Debug."; exit 2; }
 	$(PY) -m main
+
+# Drive the plugin as Dify does, e.g. make console ARGS="check --uid my-llm --server-url http://127.0.0.1:9997"
+console: $(STAMP)
+	$(PY) -m tools.console $(ARGS)
+
+# Recorded Xinference 4.1.0 on 127.0.0.1 for the console: make replay PORT=9997
+replay: $(STAMP)
+	$(PY) -m tools.replay_server --port $(or $(PORT),9997)
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache
