@@ -17,6 +17,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
+from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.tokens import estimate_tokens
 from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
@@ -420,3 +421,20 @@ def test_unreachable_server_is_a_connection_error():
         mock.post(EMBED_URL, body=requests.exceptions.ConnectionError("refused"))
         with pytest.raises(InvokeConnectionError):
             model().invoke("emb", creds(), ["x"], None, DOCUMENT)
+
+
+def test_the_api_key_never_reaches_logs_or_errors(caplog):
+    caplog.set_level("DEBUG")
+    status, headers, body = http_fixture("auth_09_embeddings_no_key.txt")
+    with responses.RequestsMock() as mock:
+        mock.get(DESCRIBE_URL, body=requests.exceptions.ConnectionError("refused"))
+        model().get_customizable_model_schema("emb", creds(api_key=API_KEY))  # logs the fallback
+        DESCRIPTIONS.clear()
+        add_description(mock)
+        mock.post(EMBED_URL, status=status, body=body, content_type=headers.get("content-type"))
+        with pytest.raises(InvokeAuthorizationError) as info:
+            model().invoke("emb", creds(api_key=API_KEY), [LONG], None, DOCUMENT)
+    assert "uses defaults" in caplog.text  # the logging path really ran
+    assert API_KEY not in caplog.text
+    assert API_KEY not in str(info.value)
+    assert API_KEY not in repr(info.value.__context__) + repr(info.value.__cause__)
