@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         log.error("%s", problem)
     if problems:
-        log.error("%s has %d problem(s); do not install it", path, len(problems))
+        # Removed so nothing downstream (an upload step, a colleague) installs a package the daemon refuses.
+        path.unlink()
+        log.error("%s had %d problem(s) and was removed", path, len(problems))
         return 1
     with zipfile.ZipFile(path) as archive:
         count, size = len(archive.infolist()), sum(i.file_size for i in archive.infolist())

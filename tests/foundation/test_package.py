@@ -188,3 +188,12 @@ def test_inspection_catches_layout_faults(tmp_path, entries, monkeypatch):
 def test_command_line_builds_and_inspects(tmp_path):
     assert package.main(["--out", str(tmp_path)]) == 0
     assert inspect_package(tmp_path / "xinference-0.1.0.difypkg") == []
+
+
+def test_command_line_fails_and_removes_a_refused_package(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(package, "inspect_package", lambda _path: ["icon missing"])
+    assert package.main(["--out", str(tmp_path / "a")]) == 1
+    assert not list((tmp_path / "a").glob("*.difypkg"))
+    assert any("icon missing" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(package, "MAX_UNCOMPRESSED", 1000)
+    assert package.main(["--out", str(tmp_path / "b")]) == 1
