@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay
+.PHONY: venv test lint package run clean console replay bench bench-check
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -36,6 +36,15 @@ console: $(STAMP)
 # Recorded Xinference 4.1.0 on 127.0.0.1 for the console: make replay PORT=9997
 replay: $(STAMP)
 	$(PY) -m tools.replay_server --port $(or $(PORT),9997)
+
+# Benchmarks with budgets against a local instant server (not part of test or CI); writes bench/results.json.
+# Faster: make bench ARGS=--quick. Against a real server: make bench ARGS="--real http://127.0.0.1:9997"
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
+
+# Same, and exit non-zero when a budget is missed.
+bench-check: $(STAMP)
+	$(PY) -m bench --check $(ARGS)
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache
