@@ -2,22 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+import logging
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any, override
 
-from dify_plugin.entities.model import AIModelEntity, ModelType
+from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey, ModelType
+from dify_plugin.errors.model import (
+    CredentialsValidateFailedError,
+    InvokeBadRequestError,
+    InvokeError,
+    InvokeServerUnavailableError,
+)
 from dify_plugin.interfaces.model.tts_model import TTSModel
 
-from models._xinference.base import XinferenceModelMixin
+from models._xinference.audio_concat import JOINABLE_FORMATS, joined
+from models._xinference.base import XinferenceModelMixin, validation_errors
+from models._xinference.client import XinferenceClient
+from models._xinference.errors import bad_response
+from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
+from models._xinference.tts_pipeline import synthesise_in_order
+from models._xinference.tts_text import split_text
+from models._xinference.tts_voices import VoiceCatalog, voice_catalog
+
+logger = logging.getLogger(__name__)
+
+SPEECH = "/v1/audio/speech"
+WORD_LIMIT = 300  # characters per request: short enough for every family, long enough for few requests
+MAX_WORKERS = 3  # pieces synthesised at once; one model instance serialises most of the work anyway
+_TTS_ABILITIES = frozenset({"text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"})
+_VALIDATION_TEXT = "Hello."
+
+
+def is_tts(description: ModelDescription) -> bool:
+    """An audio model that says text2audio (list or pre-v1.5.1 string, already normalised). Servers
+    before v1.6.0 report no abilities at all; those are accepted and the test synthesis decides."""
+    if description.model_type != "audio":
+        return False
+    return bool(description.abilities & _TTS_ABILITIES) or not description.abilities
 
 
 class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        self._validated_description(credentials, "TTS", lambda d: d.has("text2audio"))
+        client, description = self._validated_description(credentials, "TTS", is_tts)
+        voice = voice_catalog(description, client.credentials.default_voice).resolve(None)
+        with validation_errors():
+            # Streams too when streaming is on: a family that cannot stream is caught here, not later.
+            audio = b"".join(self._piece_audio(client, _VALIDATION_TEXT, voice))
+        if not audio:
+            raise CredentialsValidateFailedError("the test synthesis returned no audio")
 
     def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        return model_entity(model, ModelType.TTS, {})
+        catalog, audio_format = self._catalog(credentials)
+        properties = {
+            ModelPropertyKey.VOICES: catalog.voices,
+            ModelPropertyKey.DEFAULT_VOICE: catalog.default,
+            ModelPropertyKey.AUDIO_TYPE: audio_format,
+            ModelPropertyKey.WORD_LIMIT: WORD_LIMIT,
+            ModelPropertyKey.MAX_WORKERS: MAX_WORKERS,
+        }
+        return model_entity(model, ModelType.TTS, properties)
 
+    def get_tts_model_voices(self, model: str, credentials: dict, language: str | None = None) -> list | None:
+        # The SDK's filter returns [] when no voice lists the language; ours falls back to all voices.
+        catalog, _ = self._catalog(credentials)
+        return [{"name": v["name"], "value": v["mode"]} for v in catalog.for_language(language)]
+
+    @override
     def _invoke(
         self,
         model: str,
@@ -27,4 +78,79 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         voice: str,
         user: str | None = None,
     ) -> bytes | Generator[bytes, None, None]:
-        raise NotImplementedError("text-to-speech is not built yet")
+        client = self._client(credentials)
+        creds = client.credentials
+        # Settled before the first byte, so configuration errors surface at once.
+        catalog = voice_catalog(client.describe(), creds.default_voice)
+        chosen = catalog.resolve(voice)
+        limit = WORD_LIMIT if creds.audio_format in JOINABLE_FORMATS else len(content_text) + 1
+        pieces = split_text(content_text, max(1, limit))
+        if not pieces:
+            raise InvokeBadRequestError("there is no text to speak")
+        logger.debug(
+            "TTS: %d piece(s), voice %r (%s), %s", len(pieces), chosen, catalog.source, creds.audio_format
+        )
+        chunks = synthesise_in_order(
+            pieces, lambda piece: self._piece_audio(client, piece, chosen), MAX_WORKERS
+        )
+        return joined(creds.audio_format, chunks, len(pieces))
+
+    # ---- plugin helpers ----------------------------------------------------------------
+
+    def _catalog(self, credentials: Mapping) -> tuple[VoiceCatalog, str]:
+        """Voices for the schema. Dify asks for schemas constantly, also while the server is down:
+        then the placeholder voice is offered rather than an error that hides the model."""
+        try:
+            client = self._client(credentials)
+        except CredentialsValidateFailedError:
+            return voice_catalog(None), "mp3"
+        creds = client.credentials
+        try:
+            description = client.describe()
+        except InvokeError as err:
+            logger.warning(
+                "voices for %r: the description is unavailable (%s)", creds.model_uid, type(err).__name__
+            )
+            description = None
+        return voice_catalog(description, creds.default_voice), creds.audio_format
+
+    @staticmethod
+    def _piece_audio(client: XinferenceClient, text: str, voice: str) -> Iterator[bytes]:
+        """The audio of one piece: as it arrives when streaming is on, else as one file."""
+        creds = client.credentials
+        what = f"speech synthesis on model {creds.model_uid!r}"
+        body: dict[str, Any] = {
+            "model": creds.model_uid,
+            "input": text,
+            "voice": voice,
+            "response_format": creds.audio_format,
+            "speed": creds.speed,
+        }
+        try:
+            if not creds.tts_streaming:
+                audio = client.post_for_bytes(SPEECH, body, what=what)
+                if not audio:
+                    raise bad_response(what, "the audio is empty")
+                yield audio
+                return
+            received = 0
+            with client.stream_bytes(SPEECH, {**body, "stream": True}, what=what) as stream:
+                for chunk in stream:
+                    received += len(chunk)
+                    yield chunk
+            if not received:
+                raise bad_response(what, "the audio stream was empty")
+        except InvokeServerUnavailableError as err:
+            raise _streaming_unsupported(err, creds.model_uid) or err from None
+
+
+def _streaming_unsupported(err: InvokeServerUnavailableError, uid: str) -> InvokeError | None:
+    """Kokoro, MeloTTS, F5-TTS, Qwen3-TTS … answer `stream: true` with a 500 saying so; that is a
+    setting to change, not a server fault."""
+    detail = str(getattr(err, "detail", "")).lower()
+    if getattr(err, "status_code", 0) == 500 and "stream" in detail and "support" in detail:
+        return InvokeBadRequestError(
+            f"Model {uid!r} cannot stream audio (Xinference: {getattr(err, 'detail', '')}). "
+            "Turn off 'Stream audio' in this model's settings in Dify."
+        )
+    return None
