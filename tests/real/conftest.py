@@ -1,0 +1,43 @@
+"""Tests against a REAL Xinference 4.1.0 server, through the real plugin process (stdio protocol).
+
+They need the server that `make test-real` (tools/real_xinference/run.py) starts; without its environment
+variables every test here is skipped, so `make test` never runs them.
+
+  XINFERENCE_REAL_URL       open server (auth off) with the models below launched
+  XINFERENCE_REAL_PID       its pid (test_zz_server_stop.py stops it as the very last test)
+  XINFERENCE_REAL_AUTH_URL  server with auth on (test_auth.py)
+  XINFERENCE_REAL_API_KEY   an API key created on that server (never printed)
+  XINFERENCE_REAL_UIDS      JSON: role → model uid
+                            (embed, rerank, llm, llm_base, reasoning, reasoning_default)
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.real.support import AUTH_URL, OPEN_URL
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if not str(item.fspath).startswith(here):
+            continue
+        needs_auth = item.fspath.basename == "test_auth.py"
+        if needs_auth and not AUTH_URL:
+            item.add_marker(pytest.mark.skip(reason="needs a real Xinference with auth (make test-real)"))
+        elif not needs_auth and not OPEN_URL:
+            item.add_marker(pytest.mark.skip(reason="needs a real Xinference (make test-real)"))
+
+
+@pytest.fixture(scope="session")
+def plugin():
+    """One plugin process for the whole run, as the Dify daemon keeps one."""
+    from tools.console.runtime import PluginProcess
+
+    proc = PluginProcess()
+    proc.start(timeout=60)
+    yield proc
+    proc.stop()

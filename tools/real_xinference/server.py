@@ -1,0 +1,220 @@
+"""One `xinference-local` process on 127.0.0.1: start, register, launch, auth setup, stop.
+
+Used by run.py (make test-real) and record_fixtures.py (make fixtures). The server runs in its own
+session (process group) so that stop() can take every child (supervisor, worker, model processes) down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+from env import CACHE, log, offline_env
+from specs import Launch
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+class XinferenceServer:
+    def __init__(self, venv_python: Path, name: str, *, auth: bool = False) -> None:
+        self.bin = venv_python.parent / "xinference-local"
+        self.name = name
+        self.auth = auth
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.home = CACHE / "run" / name
+        self.log_path = CACHE / "logs" / f"server-{name}.log"
+        self.proc: subprocess.Popen | None = None
+        self.http = requests.Session()
+        self.http.trust_env = False  # never through a proxy: 127.0.0.1 only
+        self.admin_token: str | None = None  # JWT, auth servers only
+        self.api_key: str | None = None
+        self.timings: dict[str, float] = {}
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout: float = 240) -> float:
+        shutil.rmtree(self.home, ignore_errors=True)
+        self.home.mkdir(parents=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = offline_env(self.home)
+        env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
+        if self.auth:
+            # the tests count their failed keys (far below 10), but /status polling and a re-run inside
+            # 5 minutes must never get 127.0.0.1 banned for an hour
+            env["XINFERENCE_RATE_LIMIT_IP_MAX_FAILURES"] = "1000"
+            env["XINFERENCE_RATE_LIMIT_KEY_MAX_FAILURES"] = "1000"
+        t0 = time.monotonic()
+        with open(self.log_path, "wb") as out:
+            self.proc = subprocess.Popen(
+                [str(self.bin), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.home,
+                start_new_session=True,
+            )
+        log(f"server '{self.name}' starting on {self.url} (pid {self.proc.pid}, log {self.log_path})")
+        while True:
+            if self.proc.poll() is not None:
+                raise ServerError(f"xinference-local exited with {self.proc.returncode} during start")
+            try:
+                r = self.http.get(self.url + "/status", timeout=2)
+                if r.status_code == 200 or (self.auth and r.status_code == 401):
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() - t0 > timeout:
+                raise ServerError(f"server did not answer /status within {timeout:.0f} s")
+            time.sleep(0.5)
+        took = time.monotonic() - t0
+        self.timings["start"] = took
+        log(f"server '{self.name}' up in {took:.1f} s")
+        return took
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        """SIGTERM the server, then make sure nothing of its process group is left."""
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                log(f"server '{self.name}' ignored SIGTERM for 20 s; killing it")
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            if not _group_alive(pgid):
+                break
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + grace
+            while _group_alive(pgid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        log(f"server '{self.name}' stopped")
+        self.proc = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+        tail = "\n".join(text.splitlines()[-lines:])
+        return self.mask(tail)
+
+    def mask(self, text: str) -> str:
+        for secret in (self.api_key, self.admin_token):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    # ---- REST helpers ------------------------------------------------------------------------
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+
+    def request(self, method: str, path: str, *, timeout: float = 30, **kw: Any) -> requests.Response:
+        r = self.http.request(method, self.url + path, headers=self.headers(), timeout=timeout, **kw)
+        if r.status_code >= 400:
+            raise ServerError(f"{method} {path} → HTTP {r.status_code}: {self.mask(r.text[:500])}")
+        return r
+
+    def register(self, launch: Launch) -> None:
+        kind = launch.model_type
+        body = {"model": json.dumps(launch.spec), "persist": True}
+        self.request("POST", f"/v1/model_registrations/{kind}", json=body)
+
+    def launch(self, launch: Launch) -> float:
+        t0 = time.monotonic()
+        self.request("POST", "/v1/models", json=launch.body(), timeout=600)
+        took = time.monotonic() - t0
+        self.timings[f"launch {launch.uid}"] = took
+        log(f"launched {launch.uid} ({launch.name}) in {took:.1f} s")
+        return took
+
+    def register_and_launch(self, launches: list[Launch], parallel: int = 2) -> float:
+        t0 = time.monotonic()
+        seen = set()
+        for item in launches:
+            if (item.model_type, item.name) not in seen:
+                seen.add((item.model_type, item.name))
+                self.register(item)
+        with ThreadPoolExecutor(parallel) as pool:
+            list(pool.map(self.launch, launches))  # re-raises the first failure
+        took = time.monotonic() - t0
+        self.timings["register+launch all"] = took
+        return took
+
+    # ---- auth (XINFERENCE_AUTH_ADVANCED=1) ---------------------------------------------------
+    def setup_admin(self, timeout: float = 30) -> None:
+        """First-run setup (token from the log) → admin JWT → an API key for the tests."""
+        token = None
+        deadline = time.monotonic() + timeout
+        while token is None:
+            match = re.search(r"Setup token:\s*(\S+)", self.log_path.read_text(errors="replace"))
+            if match:
+                token = match.group(1)
+            elif time.monotonic() > deadline:
+                raise ServerError("no 'Setup token:' in the server log")
+            else:
+                time.sleep(0.5)
+        password = secrets.token_urlsafe(18)
+        self.request(
+            "POST", "/v1/admin/setup", json={"setup_token": token, "username": "admin", "password": password}
+        )
+        r = self.request("POST", "/token", json={"username": "admin", "password": password})
+        self.admin_token = r.json()["access_token"]
+        r = self.request("POST", "/v1/admin/keys", json={"name": "dify-plugin-tests"})
+        self.api_key = r.json()["key"]
+        log("auth: admin set up, API key created")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie leader still counts; look for members that are not zombies
+    if not Path("/proc/self/stat").exists():
+        return True
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
