@@ -162,11 +162,10 @@ class PluginProcess:
             "endpoint_id": None,
             "context": None,
             "event": "request",
-            "data": data,
         }
-        line = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-        data_sorted = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        line = line[: line.rindex('"data":') + 7] + data_sorted + "}"
+        head = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        line = f'{head[:-1]},"data":{body}}}'
         self.send_raw_line(line.encode())
         if not pending.done.wait(timeout):
             with self._lock:
