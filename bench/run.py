@@ -50,14 +50,30 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--from-results", action="store_true", help="check bench/results.json, measure nothing"
     )
-    parser.add_argument("--real", metavar="URL", help="a real Xinference server on 127.0.0.1")
-    parser.add_argument("--llm-uid", default="test-llm")
-    parser.add_argument("--embed-uid", default="test-embed")
+    parser.add_argument(
+        "--real",
+        metavar="URL",
+        nargs="?",
+        const="env",
+        help="a real Xinference on 127.0.0.1; without URL, XINFERENCE_REAL_URL/_UIDS as printed by "
+        "`tools/real_xinference/run.py --serve`",
+    )
+    parser.add_argument("--llm-uid", default=None, help="default: test-llm (replay), the env's llm (real)")
+    parser.add_argument("--embed-uid", default=None, help="default: test-embed")
     parser.add_argument(
         "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    uids = {}
+    if args.real == "env":
+        args.real = os.environ.get("XINFERENCE_REAL_URL") or parser.error(
+            "--real without URL needs XINFERENCE_REAL_URL (start one: tools/real_xinference/run.py --serve)"
+        )
+        uids = json.loads(os.environ.get("XINFERENCE_REAL_UIDS") or "{}")
+    args.llm_uid = args.llm_uid or uids.get("llm", "test-llm")
+    args.embed_uid = args.embed_uid or uids.get("embed", "test-embed")
+    return args
 
 
 @contextlib.contextmanager
