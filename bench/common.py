@@ -109,8 +109,18 @@ class Target:
     count: Callable[[], int]  # requests received so far (monotonic)
     last_post: Callable[[], tuple[str, bytes]]  # (path, body) of the latest POST, to replay raw
     kind: str = "replay"
+    api_key: str | None = None
+
+    def session(self) -> requests.Session:
+        """The plain-requests side of each comparison."""
+        session = requests.Session()
+        if self.api_key:
+            session.headers["Authorization"] = f"Bearer {self.api_key}"
+        return session
 
     def credentials(self, uid: str, **extra: str) -> dict[str, str]:
+        if self.api_key:
+            extra = {"api_key": self.api_key, **extra}
         return {
             "server_url": self.url,
             "model_uid": uid,

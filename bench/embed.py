@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import requests
 from dify_plugin.entities.model import EmbeddingInputType
 
 from bench.common import Result, Target, interleaved, median
@@ -23,7 +22,7 @@ def texts(n: int = TEXTS) -> list[str]:
 def embed_batching(target: Target, reps: int) -> list[Result]:
     credentials = target.credentials(target.embed_uid)
     docs = texts()
-    session = requests.Session()
+    session = target.session()
 
     def invoke(batch: list[str]):
         model = XinferenceTextEmbeddingModel(model_schemas=[])

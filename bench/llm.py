@@ -72,7 +72,7 @@ def non_stream_ratio(target: Target, reps: int) -> Result:
     credentials = target.credentials(target.llm_uid)
     list(invoke(credentials, stream=False))  # warm: description cached, connection open
     path, body = target.last_post()
-    session = requests.Session()
+    session = target.session()
     _raw_post(session, target, path, body).json()
 
     def plugin() -> float:
@@ -100,7 +100,7 @@ def time_to_first_chunk(target: Target, reps: int) -> Result:
     credentials = target.credentials(target.llm_uid)
     list(invoke(credentials, stream=True))
     path, body = target.last_post()
-    session = requests.Session()
+    session = target.session()
 
     def plugin() -> float:
         start = time.perf_counter()

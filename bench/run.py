@@ -101,6 +101,7 @@ def _target(args: argparse.Namespace) -> Iterator[Target]:
                 lambda: counter.count,
                 lambda: counter.last_post,
                 kind="real",
+                api_key=args.api_key,
             )
         return
     with _replay_server() as server:
