@@ -73,6 +73,7 @@ class EventStream(_OwnedResponse):
         for chunk in self._raw_chunks():
             for data in decoder.feed(chunk):
                 if data.strip() == "[DONE]":
+                    self._drain()
                     return
                 yield self._parse(data)
         decoder.flush()
@@ -82,6 +83,15 @@ class EventStream(_OwnedResponse):
             raise InvokeConnectionError(
                 f"{self.what}: the stream ended before the server said it was done; the answer is incomplete"
             )
+
+    def _drain(self) -> None:
+        """Read the few bytes after [DONE] (the chunked-encoding terminator) so the connection goes
+        back to the pool; closing an unfinished body would force a new TCP connect next call."""
+        try:
+            for _ in zip(range(4), self._response.iter_content(chunk_size=None), strict=False):
+                pass
+        except (requests.RequestException, OSError):
+            pass  # the answer is complete; a messy ending only costs the connection
 
     def _parse(self, data: str) -> dict[str, Any]:
         try:
