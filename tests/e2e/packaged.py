@@ -1,0 +1,71 @@
+"""Build, unpack and install the .difypkg the way the Marketplace pipeline checks it.
+
+The fresh venv (Python 3.12, only the package's requirements.txt) is cached in .cache/ under the hash
+of that requirements.txt, so `make test` installs again only when the requirements change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+from tools.console.runtime import REPO_ROOT
+from tools.package import build_package
+
+CACHE = REPO_ROOT / ".cache"
+INSTALL_TIMEOUT = 900  # a cold install from the local indexes; generous only to prevent a hang
+
+
+def python312() -> str:
+    out = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "find-python312.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip()
+
+
+def build_and_unpack(workdir: Path) -> Path:
+    package = build_package(REPO_ROOT, workdir / "dist")
+    target = workdir / "plugin"
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(target)
+    return target
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """Nothing from the developer's setup may help the package: no PYTHONPATH, no user site, empty HOME."""
+    return {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def fresh_venv(requirements: Path) -> Path:
+    """A venv holding exactly `requirements` (from the unpacked package); returns its python."""
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+    venv = CACHE / f"pkg-venv-{digest}"
+    python = venv / "bin" / "python"
+    if (venv / ".complete").is_file():
+        return python
+    for old in CACHE.glob("pkg-venv-*"):  # stale hashes and half-built attempts
+        shutil.rmtree(old, ignore_errors=True)
+    CACHE.mkdir(exist_ok=True)
+    subprocess.run([python312(), "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-r",
+        str(requirements),
+    ]
+    done = subprocess.run(pip, capture_output=True, text=True, check=False, timeout=INSTALL_TIMEOUT)
+    if done.returncode != 0:  # an incomplete or broken requirements.txt fails here or, later, at import
+        raise RuntimeError(f"pip install -r requirements.txt failed:\n{done.stdout}{done.stderr[-4000:]}")
+    (venv / ".complete").write_text(requirements.read_text(encoding="utf-8"), encoding="utf-8")
+    return python
