@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay bench bench-check
+.PHONY: venv test lint package run clean console replay bench bench-check test-real fixtures
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -45,6 +45,15 @@ bench: $(STAMP)
 # Same, and exit non-zero when a budget is missed.
 bench-check: $(STAMP)
 	$(PY) -m bench --check $(ARGS)
+
+# Tests against a REAL Xinference 4.1.0 (own Python 3.11 venv cached in .cache/real-xinference, tiny local
+# models, 127.0.0.1 only, servers always stopped). Pytest args: make test-real ARGS="-k embed"
+test-real: $(STAMP)
+	$(PY) tools/real_xinference/run.py -- $(ARGS)
+
+# Re-record tests/fixtures/xinference-4.1.0 from that real server (OUT=dir to write elsewhere)
+fixtures: $(STAMP)
+	$(PY) tools/real_xinference/record_fixtures.py $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache

@@ -17,7 +17,9 @@ from tools.console import payloads
 
 pytestmark = pytest.mark.real
 
-WRONG_KEY = "xf-wrong-key-for-tests-0123456789"  # looks like a real key, is none
+# Keys that look real and are none; one per test, because the plugin remembers a failed description
+# (server, uid, key) for 10 s and would not even send the request again.
+WRONG_KEYS = {name: f"xf-wrong-key-{name}-0123456789" for name in ("v-embed", "v-llm", "i-embed", "i-llm")}
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +70,13 @@ def test_schema_reads_the_description_with_the_key(plugin, api_key):
 
 def test_missing_key(plugin, proxy):
     proxy.reset()
-    validate = error_of(plugin, payloads.validate("text-embedding", "e", _creds("embed", url=proxy.url)))
-    assert validate["error_type"] == "CredentialsValidateFailedError"
-    assert "401" in validate["message"] or "API Key" in validate["message"]
     invoke = error_of(plugin, payloads.embed("e", _creds("embed", url=proxy.url), ["hello"]))
     assert invoke["error_type"] == "InvokeAuthorizationError"
+    validate = error_of(plugin, payloads.validate("llm", "l", _creds("llm", url=proxy.url)))
+    assert validate["error_type"] == "CredentialsValidateFailedError"
+    assert "401" in validate["message"] or "API Key" in validate["message"]
     seen = proxy.requests()
-    assert [r.status for r in seen] == [401, 401], seen
+    assert [r.status for r in seen] == [401, 401], seen  # one request each
     assert not any(r.has_auth for r in seen)
 
 
@@ -83,32 +85,34 @@ def test_missing_key(plugin, proxy):
 )
 def test_wrong_key_validate_sends_exactly_one_request(plugin, proxy, model_type, role):
     proxy.reset()
-    creds = _creds(role, WRONG_KEY, url=proxy.url, max_retries="5")  # retries allowed, yet none for a 401
+    key = WRONG_KEYS[f"v-{role}"]
+    creds = _creds(role, key, url=proxy.url, max_retries="5")  # retries allowed, yet none for a 401
     err = error_of(plugin, payloads.validate(model_type, "m", creds))
     assert err["error_type"] == "CredentialsValidateFailedError"
-    assert WRONG_KEY not in str(err)
+    assert key not in str(err)
     seen = proxy.requests()
     assert len(seen) == 1 and seen[0].status == 401 and seen[0].has_auth, seen
 
 
 def test_wrong_key_invoke_sends_exactly_one_request(plugin, proxy):
     proxy.reset()
-    creds = _creds("embed", WRONG_KEY, url=proxy.url, max_retries="5")
+    creds = _creds("embed", WRONG_KEYS["i-embed"], url=proxy.url, max_retries="5")
     err = error_of(plugin, payloads.embed("e", creds, ["hello"]))
     assert err["error_type"] == "InvokeAuthorizationError"
-    assert WRONG_KEY not in str(err)
+    assert WRONG_KEYS["i-embed"] not in str(err)
     seen = proxy.requests()
     assert len(seen) == 1 and seen[0].status == 401, seen
 
     proxy.reset()
     chat = payloads.invoke_llm(
         "l",
-        _creds("llm", WRONG_KEY, url=proxy.url, max_retries="5"),
+        _creds("llm", WRONG_KEYS["i-llm"], url=proxy.url, max_retries="5"),
         [{"role": "user", "content": "Hello"}],
         stream=True,
     )
     err = error_of(plugin, chat)
     assert err["error_type"] == "InvokeAuthorizationError"
+    assert WRONG_KEYS["i-llm"] not in str(err)
     seen = proxy.requests()
     assert seen and all(r.status == 401 for r in seen), seen
     # at most the description and the chat request; none of them sent twice
@@ -119,3 +123,10 @@ def test_key_still_works_after_the_failures(plugin, api_key):
     """Few failures (far below the ban threshold); the valid key was never locked out."""
     chunk = ok(plugin, payloads.embed("e", _creds("embed", api_key), ["still fine"]))[-1]
     assert len(chunk["embeddings"]) == 1
+
+
+def test_key_never_in_plugin_output(plugin, api_key):
+    """Neither the valid key nor a wrong one shows up in what the plugin wrote (stderr, log events)."""
+    written = plugin.stderr_text() + repr(plugin.logs) + repr(plugin.top_level_events)
+    for key in (api_key, *WRONG_KEYS.values()):
+        assert key not in written

@@ -174,18 +174,20 @@ class XinferenceServer:
         return took
 
     # ---- auth (XINFERENCE_AUTH_ADVANCED=1) ---------------------------------------------------
-    def setup_admin(self, timeout: float = 30) -> None:
-        """First-run setup (token from the log) → admin JWT → an API key for the tests."""
-        token = None
+    def setup_token(self, timeout: float = 30) -> str:
+        """The first-run setup token the server prints in its log."""
         deadline = time.monotonic() + timeout
-        while token is None:
+        while True:
             match = re.search(r"Setup token:\s*(\S+)", self.log_path.read_text(errors="replace"))
             if match:
-                token = match.group(1)
-            elif time.monotonic() > deadline:
+                return match.group(1)
+            if time.monotonic() > deadline:
                 raise ServerError("no 'Setup token:' in the server log")
-            else:
-                time.sleep(0.5)
+            time.sleep(0.5)
+
+    def setup_admin(self) -> None:
+        """First-run setup (token from the log) → admin JWT → an API key for the tests."""
+        token = self.setup_token()
         password = secrets.token_urlsafe(18)
         self.request(
             "POST", "/v1/admin/setup", json={"setup_token": token, "username": "admin", "password": password}
