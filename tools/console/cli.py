@@ -67,12 +67,15 @@ class Console:
             values["tls_verify"] = False
         return build(Path(self.args.plugin_root), model_type, values)
 
-    def call(self, data: dict, on_chunk: Any = None) -> list[dict]:
+    def started(self) -> PluginProcess:
         if self.plugin is None:
             self.plugin = PluginProcess(Path(self.args.plugin_root), python=self.args.python)
             self.note(f"plugin ready in {self.plugin.start():.2f} s (pid {self.plugin.pid})")
-        result = self.plugin.call(data, timeout=self.args.timeout, on_chunk=on_chunk)
-        for violation in self.plugin.violations:
+        return self.plugin
+
+    def call(self, data: dict, on_chunk: Any = None) -> list[dict]:
+        result = self.started().call(data, timeout=self.args.timeout, on_chunk=on_chunk)
+        for violation in self.started().violations:
             self.note(f"protocol violation: {violation}")
         return result.raise_for_error().chunks
 

@@ -100,6 +100,7 @@ def run_chat(c: Console) -> int:
         stop=a.stop or None,
     )
     reply = render.Reply()
+    c.started()  # so the time shown is the answer's, not the plugin's start-up
     began = time.monotonic()
     c.call(data, on_chunk=reply.add if c.json else lambda chunk: c.out(reply.add(chunk), end=""))
     if c.json:
@@ -139,11 +140,9 @@ def run_tts(c: Console) -> int:
     Path(a.out).write_bytes(audio)
     mime = next((ch["mime_type"] for ch in chunks if ch.get("mime_type")), None)
     info = {"file": a.out, "bytes": len(audio), "chunks": len(chunks), "voice": voice, "mime_type": mime}
-    c.out(
-        json.dumps(info)
-        if c.json
-        else f"wrote {len(audio)} bytes ({mime or 'audio'}, voice {voice}, {len(chunks)} chunks) to {a.out}"
-    )
+    pieces = f"{len(chunks)} chunk{'s' * (len(chunks) != 1)}"
+    text = f"wrote {len(audio)} bytes ({mime or 'audio'}, voice {voice}, {pieces}) to {a.out}"
+    c.out(json.dumps(info) if c.json else text)
     return 0
 
 

@@ -35,12 +35,19 @@ def models_table(rows: list[dict[str, Any]]) -> str:
     ).rstrip()
 
 
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # the SDK turns int bounds into floats; 2048.0 reads badly
+    return str(value)
+
+
 def _rule(rule: dict[str, Any]) -> str:
     bounds = ""
     if rule.get("min") is not None or rule.get("max") is not None:
-        bounds = f"  [{rule.get('min', '')}..{rule.get('max', '')}]"
+        low, high = rule.get("min"), rule.get("max")
+        bounds = f"  [{'' if low is None else _num(low)}..{'' if high is None else _num(high)}]"
     options = f"  options {', '.join(map(str, rule['options']))}" if rule.get("options") else ""
-    default = f"  default {rule['default']}" if rule.get("default") is not None else ""
+    default = f"  default {_num(rule['default'])}" if rule.get("default") is not None else ""
     required = "  required" if rule.get("required") else ""
     return f"    {rule.get('name', '?'):<22} {rule.get('type', ''):<8}{default}{bounds}{options}{required}"
 
@@ -114,9 +121,8 @@ class Reply:
         ]
         usage = self.usage or {}
         tokens = f"{usage.get('prompt_tokens', '?')} + {usage.get('completion_tokens', '?')} tokens"
-        lines.append(
-            f"[{self.finish_reason or 'no finish'} · {tokens} · {self.chunks} chunks · {seconds:.2f} s]"
-        )
+        chunks = f"{self.chunks} chunk{'s' * (self.chunks != 1)}"
+        lines.append(f"[{self.finish_reason or 'no finish'} · {tokens} · {chunks} · {seconds:.2f} s]")
         return "\n".join(lines)
 
 
