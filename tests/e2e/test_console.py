@@ -42,6 +42,12 @@ def test_models_lists_uid_type_abilities_context(console):
     assert lines[0].split()[:4] == ["UID", "TYPE", "ABILITIES", "CONTEXT"]
     row = next(line for line in lines if line.startswith("test-reasoning "))
     assert "llm" in row and "reasoning, hybrid" in row and "2048" in row
+    denied = console("models", "--api-key", "xf-wrong", ok=False)
+    assert (
+        denied.returncode == 3
+        and "HTTP 401" in denied.stderr
+        and "Could not validate credentials" in denied.stderr
+    )
     rows = json.loads(console("models", "--json").stdout)
     assert {"uid": "test-embed", "type": "text-embedding", "context": 256}.items() <= next(
         r for r in rows if r["uid"] == "test-embed"

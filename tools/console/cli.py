@@ -48,7 +48,14 @@ class Console:
         response = requests.get(
             url, headers=headers, timeout=self.args.timeout, verify=not self.args.insecure
         )
-        response.raise_for_status()
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise RuntimeError(
+                f"Xinference answered HTTP {response.status_code} to GET {path}: {str(detail)[:300]}"
+            )
         return response.json()
 
     def model_type(self, fixed: str | None = None) -> str:
