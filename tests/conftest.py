@@ -2,6 +2,18 @@ import pytest
 
 from models._xinference import client as client_module
 from models._xinference.model_info import DESCRIPTIONS
+from tests.reliability.offline import offline_guard
+
+# Offline guard for the whole run, installed at import so collection is covered too: any connection
+# or name lookup outside loopback raises, and the fixture below fails the test that caused it.
+offline_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def _offline_guard():
+    yield  # violations from collection or module fixtures are reported by the next test, not dropped
+    if blocked := offline_guard.take_violations():
+        pytest.fail("contacted a host other than 127.0.0.1:\n" + "\n".join(blocked), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

@@ -123,7 +123,7 @@ class XinferenceClient:
     def stream_events(
         self, path: str, body: dict[str, Any], *, what: str, require_done: bool = True
     ) -> EventStream:
-        response = self._send("POST", path, body=body, what=what, stream=True)
+        response = self._send("POST", path, body=body, what=what)
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type:
             detail = read_limited(response, 300).decode("utf-8", "replace")
@@ -133,7 +133,7 @@ class XinferenceClient:
         return EventStream(response, self.credentials.server_url, what, require_done=require_done)
 
     def stream_bytes(self, path: str, body: dict[str, Any], *, what: str) -> ByteStream:
-        response = self._send("POST", path, body=body, what=what, stream=True)
+        response = self._send("POST", path, body=body, what=what)
         return ByteStream(response, self.credentials.server_url, what)
 
     # ---- transport ---------------------------------------------------------------------
@@ -146,14 +146,18 @@ class XinferenceClient:
         what: str,
         body: dict[str, Any] | None = None,
         form: tuple[dict[str, str], dict[str, tuple]] | None = None,
-        stream: bool = False,
     ) -> requests.Response:
+        """The 2xx response, unread: callers read the body themselves, with a size cap (`_body`),
+        an excerpt (`read_limited`) or as a stream; `requests` would read a non-streamed body whole."""
         c = self.credentials
         kwargs: dict[str, Any] = {
             "headers": self._headers(json_body=body is not None),
             "timeout": (c.connect_timeout, c.timeout),
             "allow_redirects": False,  # a redirect could carry the key to another host
-            "stream": stream,
+            "stream": True,  # see the docstring: an endless body must not be read into memory
+            # Explicit, so REQUESTS_CA_BUNDLE cannot turn verification back on when it is switched off
+            # (requests lets that variable override the session's verify=False).
+            "verify": c.tls_verify,
         }
         if body is not None:
             kwargs["data"] = _encode_json(body, what)
@@ -221,6 +225,12 @@ class XinferenceClient:
 
     def _json(self, response: requests.Response, what: str) -> Any:
         content_type = response.headers.get("content-type", "")
+        if content_type and "json" not in content_type.lower():
+            # Xinference labels every JSON answer; an HTML or text page (a proxy, a misrouted
+            # download) may be endless, so quote its start instead of reading it all.
+            excerpt = read_limited(response, 120).decode("utf-8", "replace")
+            kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else content_type
+            raise bad_response(what, f"expected JSON, got {kind}: {excerpt!r}")
         body = self._body(response, what)
         try:
             return json.loads(body)

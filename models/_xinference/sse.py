@@ -11,6 +11,14 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterable, Iterator
 
+# No Xinference event comes near this (a chat chunk is a few hundred bytes); a line or event that
+# grows past it is a broken server or proxy, and buffering it would eat the plugin's memory.
+MAX_EVENT_CHARS = 8 * 1024 * 1024
+
+
+class SSEEventTooLarge(ValueError):
+    """An event (or one line of it) grew past MAX_EVENT_CHARS without ending."""
+
 
 class SSEDecoder:
     """Feed byte chunks with `feed`; it returns the data payloads of the events they completed."""
@@ -19,6 +27,9 @@ class SSEDecoder:
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
         self._data: list[str] = []
+        self._data_chars = 0
+        self._parts: list[str] = []  # text of an unfinished line, joined only when it ends
+        self._parts_chars = 0
         self._pending_cr = False
         self.saw_event_field = False  # any data line at all, even if its event never ended
 
@@ -28,6 +39,7 @@ class SSEDecoder:
     def flush(self) -> list[str]:
         """End of stream: an event that was not closed by a blank line is incomplete, not returned."""
         self._lines(self._text.decode(b"", final=True))
+        self._join_parts()
         if self._buffer:
             self._line(self._buffer)
             self._buffer = ""
@@ -35,33 +47,48 @@ class SSEDecoder:
 
     @property
     def has_partial_event(self) -> bool:
-        return bool(self._data) or bool(self._buffer.strip())
+        return bool(self._data) or bool(self._buffer.strip()) or any(p.strip() for p in self._parts)
 
     def _lines(self, text: str) -> list[str]:
-        events: list[str] = []
+        # Linear time whatever the chunking: a line without an end is kept in parts (no re-scan,
+        # no re-copy per read), and complete lines are found by index, not by re-slicing.
+        if not text:
+            return []
         if self._pending_cr and text.startswith("\n"):
             text = text[1:]  # the LF of a CRLF split across two reads
         self._pending_cr = False
-        self._buffer += text
-        while True:
-            cut = _first_line_end(self._buffer)
-            if cut is None:
-                break
-            line, end = cut
-            rest = self._buffer[end:]
-            if self._buffer[end - 1] == "\r" and not rest:
+        if "\n" not in text and "\r" not in text:
+            self._parts.append(text)
+            self._parts_chars += len(text)
+            self._check_size()
+            return []
+        self._join_parts()
+        buffer, start, events = self._buffer + text, 0, []
+        while (cut := _first_line_end(buffer, start)) is not None:
+            line, start = cut
+            if buffer[start - 1] == "\r" and start == len(buffer):
                 self._pending_cr = True
-            self._buffer = rest
             event = self._line(line)
             if event is not None:
                 events.append(event)
+        self._buffer = buffer[start:]
+        self._check_size()
         return events
+
+    def _join_parts(self) -> None:
+        if self._parts:
+            self._buffer += "".join(self._parts)
+            self._parts, self._parts_chars = [], 0
+
+    def _check_size(self) -> None:
+        if len(self._buffer) + self._parts_chars + self._data_chars > MAX_EVENT_CHARS:
+            raise SSEEventTooLarge(f"a stream event grew past {MAX_EVENT_CHARS // 2**20} MiB without ending")
 
     def _line(self, line: str) -> str | None:
         if not line:
             if not self._data:
                 return None
-            data, self._data = "\n".join(self._data), []
+            data, self._data, self._data_chars = "\n".join(self._data), [], 0
             return data
         if line.startswith(":"):
             return None  # comment / keep-alive ping
@@ -71,18 +98,19 @@ class SSEDecoder:
         if name == "data":
             self.saw_event_field = True
             self._data.append(value)
+            self._data_chars += len(value) + 1
         return None  # event:, id:, retry: carry nothing Xinference uses
 
 
-def _first_line_end(buffer: str) -> tuple[str, int] | None:
-    """(line, index after its terminator) for the first complete line, or None."""
-    lf = buffer.find("\n")
-    cr = buffer.find("\r", 0, lf if lf != -1 else len(buffer))
+def _first_line_end(buffer: str, start: int = 0) -> tuple[str, int] | None:
+    """(line, index after its terminator) for the first complete line from `start`, or None."""
+    lf = buffer.find("\n", start)
+    cr = buffer.find("\r", start, lf if lf != -1 else len(buffer))
     if cr == -1:
-        return None if lf == -1 else (buffer[:lf], lf + 1)
+        return None if lf == -1 else (buffer[start:lf], lf + 1)
     if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
-        return buffer[:cr], cr + 2
-    return buffer[:cr], cr + 1
+        return buffer[start:cr], cr + 2
+    return buffer[start:cr], cr + 1
 
 
 def iter_sse_data(chunks: Iterable[bytes]) -> Iterator[str]:

@@ -16,7 +16,7 @@ import requests
 from dify_plugin.errors.model import InvokeConnectionError, InvokeServerUnavailableError
 
 from models._xinference.errors import bad_response, transport_error
-from models._xinference.sse import SSEDecoder
+from models._xinference.sse import SSEDecoder, SSEEventTooLarge
 
 
 class _OwnedResponse:
@@ -71,7 +71,11 @@ class EventStream(_OwnedResponse):
     def _events(self) -> Iterator[dict[str, Any]]:
         decoder = SSEDecoder()
         for chunk in self._raw_chunks():
-            for data in decoder.feed(chunk):
+            try:
+                events = decoder.feed(chunk)
+            except SSEEventTooLarge as exc:
+                raise bad_response(self.what, str(exc)) from None
+            for data in events:
                 if data.strip() == "[DONE]":
                     self._drain()
                     return
