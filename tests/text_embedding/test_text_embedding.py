@@ -313,6 +313,7 @@ def test_vectors_of_different_sizes_across_batches_are_an_error_without_declared
             responses.POST,
             EMBED_URL,
             callback=lambda r: (200, {}, json.dumps(one_item_answer(next(answers)))),
+            content_type="application/json",
         )
         with pytest.raises(InvokeServerUnavailableError, match="128 dimensions, expected 384"):
             model().invoke("emb", creds(max_chunks="1"), ["a", "b"], None, DOCUMENT)
