@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import wave
 
 import pytest
 
 from tests.e2e.daemon_checks import final_usage, finish_reasons, llm_text, llm_tool_calls, ok
 from tools.console import payloads
-from tools.replay_server import FIXTURES
 
 pytestmark = pytest.mark.slow
 
@@ -171,9 +172,13 @@ def test_invoke_tts(plugin, creds, replay):
 
 def test_invoke_speech2text(plugin, creds, replay):
     replay.reset()
-    audio = (FIXTURES.parent.parent / "assets").glob("*.wav")
-    wav = next(iter(sorted(audio)), None)
-    data_bytes = wav.read_bytes() if wav else b"RIFF" + b"\x00" * 40
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as clip:  # 0.1 s of 16 kHz mono silence: a real WAV, as Dify records it
+        clip.setnchannels(1)
+        clip.setsampwidth(2)
+        clip.setframerate(16000)
+        clip.writeframes(b"\x00\x00" * 1600)
+    data_bytes = buffer.getvalue()
     result = ok(plugin, payloads.stt("test-stt", creds("speech2text", "test-stt"), data_bytes))
     assert result.chunks[0]["result"] == "The quick brown fox jumps over the lazy dog."
     uploads = [body for method, path, _h, body in replay.requests if path == "/v1/audio/transcriptions"]
