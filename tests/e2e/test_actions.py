@@ -113,6 +113,28 @@ def test_invoke_llm_reasoning_keeps_thoughts_and_answer(plugin, creds):
     assert "The user greets me." in text and text.rstrip().endswith(HELLO)
 
 
+def test_invoke_llm_agent_turn_after_a_tool_result(plugin, creds, replay):
+    replay.reset()
+    history = [
+        *USER_WEATHER,
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [payloads.tool_call("call_1", "get_weather", '{"city": "Paris"}')],
+        },
+        {"role": "tool", "content": '{"temp_c": 18}', "tool_call_id": "call_1", "name": "get_weather"},
+    ]
+    data = payloads.invoke_llm(
+        "test-reasoning", creds("llm", "test-reasoning"), history, tools=[WEATHER_TOOL]
+    )
+    result = ok(plugin, data)
+    assert llm_text(result).rstrip().endswith(HELLO) and _merged_calls(llm_tool_calls(result)) == {}
+    (sent,) = _posts(replay, "/v1/chat/completions")
+    assistant, tool = sent["messages"][-2:]
+    assert assistant["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    assert tool["role"] == "tool" and tool["tool_call_id"] == "call_1"
+
+
 def test_get_llm_num_tokens(plugin, creds):
     result = ok(
         plugin, payloads.llm_num_tokens("test-llm", creds("llm", "test-llm"), USER_WEATHER, [WEATHER_TOOL])
