@@ -6,6 +6,7 @@ of that requirements.txt, so `make test` installs again only when the requiremen
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -45,6 +46,14 @@ def clean_env(home: Path) -> dict[str, str]:
 
 def fresh_venv(requirements: Path) -> Path:
     """A venv holding exactly `requirements` (from the unpacked package); returns its python."""
+    CACHE.mkdir(exist_ok=True)
+    # Several test runs may share this working tree; one builds, the others wait and reuse.
+    with open(CACHE / "pkg-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fresh_venv_locked(requirements)
+
+
+def _fresh_venv_locked(requirements: Path) -> Path:
     digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
     venv = CACHE / f"pkg-venv-{digest}"
     python = venv / "bin" / "python"
@@ -52,7 +61,6 @@ def fresh_venv(requirements: Path) -> Path:
         return python
     for old in CACHE.glob("pkg-venv-*"):  # stale hashes and half-built attempts
         shutil.rmtree(old, ignore_errors=True)
-    CACHE.mkdir(exist_ok=True)
     subprocess.run([python312(), "-m", "venv", str(venv)], check=True, timeout=120)
     pip = [
         str(python),
