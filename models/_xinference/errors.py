@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import requests
+import urllib3
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
     InvokeAuthorizationError,
@@ -164,7 +165,7 @@ def transport_error(exc: requests.RequestException, server_url: str, what: str) 
         )
     elif isinstance(exc, requests.exceptions.ConnectTimeout):
         problem = "timed out while connecting; is the host up and the port open?"
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
+    elif isinstance(exc, requests.exceptions.ReadTimeout) or _read_timed_out(exc):
         problem = "the server stopped answering for longer than the configured timeout"
     elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
         problem = "the connection was cut while the answer was being received"
@@ -173,6 +174,11 @@ def transport_error(exc: requests.RequestException, server_url: str, what: str) 
     else:
         problem = _squash(str(exc))
     return InvokeConnectionError(f"{what} at {server_url}: {problem}")
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """A read timeout while a body streams surfaces as ConnectionError(urllib3 ReadTimeoutError)."""
+    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 import responses
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
@@ -83,3 +84,16 @@ def test_tls_switch_wins_over_requests_ca_bundle(monkeypatch, tls_verify, expect
     responses.get("https://xinference.test:9997/v1/models", json={"data": []})
     _client(server_url="https://xinference.test:9997", tls_verify=tls_verify).list_models()
     assert responses.calls[0].request.req_kwargs["verify"] == expected
+
+
+def test_read_timeout_inside_a_streamed_body_is_named_as_such():
+    """Bug: a stream that stalled after its first events was reported as 'could not connect … check
+    Server URL', because requests wraps that read timeout in a plain ConnectionError."""
+    import urllib3
+
+    from models._xinference.errors import transport_error
+
+    inner = urllib3.exceptions.ReadTimeoutError(None, "/v1/chat/completions", "Read timed out.")
+    err = transport_error(requests.exceptions.ConnectionError(inner), "http://h:9997", "chat")
+    assert "stopped answering for longer than the configured timeout" in str(err)
+    assert "could not connect" not in str(err)
