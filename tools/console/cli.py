@@ -63,7 +63,8 @@ class Console:
             return fixed or self.args.type
         try:
             return detect_model_type(self.server_get(f"/v1/models/{self.args.uid}"))
-        except (requests.RequestException, ValueError) as err:
+        except (requests.RequestException, RuntimeError, ValueError) as err:
+            # Let the plugin report the problem: its message is the one Dify would show.
             self.note(f"could not detect the model type ({type(err).__name__}); assuming llm, use --type")
             return "llm"
 
