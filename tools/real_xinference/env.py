@@ -16,7 +16,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-CACHE = REPO / ".cache" / "real-xinference"
+# git-ignored; REAL_XINFERENCE_CACHE moves it (e.g. onto a CI cache volume)
+CACHE = Path(os.environ.get("REAL_XINFERENCE_CACHE") or REPO / ".cache" / "real-xinference").resolve()
 REQUIREMENTS = HERE / "requirements.txt"
 CONSTRAINTS = HERE / "constraints.txt"
 TORCH = "torch==2.13.0"
@@ -94,6 +95,10 @@ def find_python311() -> str:
     )
 
 
+def _rel(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -120,20 +125,20 @@ def ensure_venv() -> tuple[Path, float]:
     venv = venv_dir()
     stamp = venv / ".installed"
     if stamp.exists():
-        log(f"venv cached: {venv.relative_to(REPO)}")
+        log(f"venv cached: {_rel(venv)}")
         return venv_python(), 0.0
     t0 = time.monotonic()
     if venv.exists():
-        log(f"removing incomplete venv {venv.relative_to(REPO)}")
+        log(f"removing incomplete venv {_rel(venv)}")
         shutil.rmtree(venv)
     CACHE.mkdir(parents=True, exist_ok=True)
     py311 = find_python311()
-    log(f"installing Xinference into {venv.relative_to(REPO)} with {py311} (a few minutes)")
+    log(f"installing Xinference into {_rel(venv)} with {py311} (a few minutes)")
     subprocess.run([py311, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     install_log = CACHE / "logs" / "install.log"
     install_log.parent.mkdir(parents=True, exist_ok=True)
-    log(f"pip output goes to {install_log.relative_to(REPO)}")
+    log(f"pip output goes to {_rel(install_log)}")
     with open(install_log, "w") as out:
 
         def pip_run(*args: str, check: bool = True) -> None:

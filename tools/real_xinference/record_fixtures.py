@@ -19,6 +19,7 @@ import http.client
 import json
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from env import CACHE, REPO, ensure_venv, log, offline_env
-from run import build_models
+from run import _sigterm, build_models
 from server import XinferenceServer
 from specs import Launch, chat_spec, embedding_spec, generate_spec, reasoning_spec, rerank_spec
 
@@ -311,6 +312,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--only", nargs="*", default=[], help="record only names with these prefixes")
     ns = parser.parse_args()
+    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ns.out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     py, _ = ensure_venv()
@@ -322,11 +325,15 @@ def main() -> int:
             check=True,
             env=offline_env(),
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     launches = fixture_models(models, random_llm)
     written: list[str] = []
-    for name, auth in (("fixtures-open", False), ("fixtures-auth", True)):
-        server = XinferenceServer(py, name, auth=auth)
+    phases = [("fixtures-open", False), ("fixtures-auth", True)]
+    if ns.only and all(p.startswith("auth") for p in ns.only):
+        phases = phases[1:]
+    for name, auth in phases:
+        server = XinferenceServer(py, name, auth=auth, raise_limits=False)  # auth_11 needs the real ban
         rec = Recorder(server, ns.out, ns.only, py.parent.parent)
         try:
             server.start()

@@ -56,9 +56,20 @@ def build_models(py: Path) -> dict[str, Path]:
     rerank = py.parent.parent / "models" / "minilm-rerank"  # inside the venv dir: rebuilt with it
     if not (rerank / "config.json").exists():
         t0 = time.monotonic()
-        subprocess.run(
-            [str(py), str(BUILD), "rerank", str(minilm), str(rerank)], check=True, env=offline_env()
-        )
+        build_log = CACHE / "logs" / "build-models.log"
+        build_log.parent.mkdir(parents=True, exist_ok=True)
+        with open(build_log, "wb") as out:
+            rc = subprocess.run(
+                [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
+                env=offline_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            ).returncode
+        if rc:
+            raise ServerError(
+                f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
+            )
         log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
     return {
         "minilm": minilm,
@@ -162,7 +173,10 @@ def main() -> int:
     parser.add_argument("--serve", action="store_true", help="start the open server, print its env, wait")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     ns = parser.parse_args()
+    # Ctrl-C and SIGTERM both end in the `finally` that stops the servers (SIGINT explicitly: a shell
+    # starts background jobs with SIGINT ignored, and Python would keep ignoring it)
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     t_all = time.monotonic()
     timings: dict[str, float] = {}
     try:
