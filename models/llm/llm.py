@@ -1,26 +1,74 @@
-"""Xinference chat / generate models as a Dify LLM."""
+"""Xinference chat / generate models as a Dify LLM: the SDK contract and the routing between modes.
+
+Translation lives in models/_xinference: llm_schema (profile + schema), messages, llm_request,
+llm_reply / llm_stream (answers), think, tool_markup, tokens. In steady state one invocation is one
+HTTP request: the model description comes from the process cache (the SDK asks for the schema
+before every invocation, which fills it), and the pooled session is reused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+import logging
+from collections.abc import Generator, Mapping, Sequence
+from typing import override
 
-from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey, ModelType
-from dify_plugin.entities.model.llm import LLMMode, LLMResult, LLMResultChunk
-from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool
+from dify_plugin.entities.model import AIModelEntity
+from dify_plugin.entities.model.llm import LLMMode, LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
+from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessage, PromptMessageTool
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from dify_plugin.interfaces.model.large_language_model import LargeLanguageModel
 
 from models._xinference.base import XinferenceModelMixin
-from models._xinference.schemas import model_entity
+from models._xinference.client import XinferenceClient
+from models._xinference.llm_reply import Reply, chat_reply, completion_reply
+from models._xinference.llm_request import chat_body, completion_body
+from models._xinference.llm_schema import LLMProfile, llm_entity, resolve_profile
+from models._xinference.llm_stream import AnswerStream, ChatStream
+from models._xinference.messages import chat_messages, completion_prompt, estimate_prompt_tokens
+from models._xinference.tokens import estimate_tokens
+from models._xinference.tool_markup import ToolCall
+
+logger = logging.getLogger(__name__)
+
+
+class XinferenceLLMResult(LLMResult):
+    """LLMResult has no finish_reason, and the SDK turns it into one chunk without one: keep it."""
+
+    finish_reason: str | None = None
+
+    def to_llm_result_chunk(self) -> LLMResultChunk:
+        chunk = super().to_llm_result_chunk()
+        chunk.delta.finish_reason = self.finish_reason
+        return chunk
 
 
 class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        self._validated_description(credentials, "LLM", lambda d: d.model_type == "llm")
+        _, description = self._validated_description(credentials, "LLM", lambda d: d.model_type == "llm")
+        if not description.abilities & {"chat", "generate"}:
+            raise CredentialsValidateFailedError(
+                f"Model {description.uid!r} is an LLM that reports neither the chat nor the generate ability "
+                f"(abilities: {', '.join(sorted(description.abilities)) or 'none'}), so Dify cannot call it"
+            )
 
     def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        return model_entity(model, ModelType.LLM, {ModelPropertyKey.MODE: LLMMode.CHAT.value,
-                                                   ModelPropertyKey.CONTEXT_SIZE: 2048})
+        # Never raises: Dify lists models with this, and a down server must not break the list.
+        try:
+            client = self._client(credentials)
+        except CredentialsValidateFailedError:
+            return llm_entity(model, LLMProfile())
+        return llm_entity(model, self._profile(client))
 
+    @staticmethod
+    def _profile(client: XinferenceClient) -> LLMProfile:
+        try:
+            description = client.describe()  # cached per server + uid + key
+        except InvokeError as exc:
+            logger.info("LLM schema from overrides and defaults: %s", exc)
+            description = None
+        return resolve_profile(client.credentials, description)
+
+    @override
     def _invoke(
         self,
         model: str,
@@ -32,7 +80,87 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         stream: bool = True,
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
-        raise NotImplementedError("LLM invocation is not built yet")
+        client = self._client(credentials)
+        profile = self._profile(client)
+        uid = client.credentials.model_uid
+        chat = profile.mode is LLMMode.CHAT
+        if chat:
+            path, what = "/v1/chat/completions", f"chat with model {uid!r}"
+            messages = chat_messages(prompt_messages, profile)
+            body = chat_body(uid, messages, model_parameters, profile, tools=tools, stop=stop, stream=stream)
+        else:
+            path, what = "/v1/completions", f"completion with model {uid!r}"
+            prompt = completion_prompt(prompt_messages, tools)
+            body = completion_body(uid, prompt, model_parameters, stop=stop, stream=stream)
+
+        if stream:
+            # The request is made here, so connection and status errors go through the SDK's mapping;
+            # the generator only reads the event stream.
+            events = client.stream_events(path, body, what=what, require_done=chat)
+            answer = ChatStream(events, tools_sent=bool(tools)) if chat else AnswerStream(events)
+            return self._stream(model, credentials, prompt_messages, tools, answer)
+
+        data = client.post_json(path, body, what=what)
+        reply = chat_reply(data, what, tools_sent=bool(tools)) if chat else completion_reply(data, what)
+        usage = self._usage(model, credentials, prompt_messages, tools, answer=reply, output=reply.text)
+        return XinferenceLLMResult(
+            model=model,
+            message=AssistantPromptMessage(content=reply.text, tool_calls=reply.tool_calls),
+            usage=usage,
+            finish_reason=reply.finish_reason,
+        )
+
+    def _stream(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        tools: list[PromptMessageTool] | None,
+        answer: AnswerStream,
+    ) -> Generator[LLMResultChunk, None, None]:
+        # The SDK maps errors only around _invoke, not while its result is iterated: everything
+        # raised in here must already be an Invoke* error.
+        index = 0
+        try:
+            for piece in answer:
+                yield _chunk(model, index, piece)
+                index += 1
+            usage = self._usage(
+                model, credentials, prompt_messages, tools, answer=answer, output="".join(answer.shown)
+            )
+            yield _chunk(
+                model,
+                index,
+                "",
+                tool_calls=answer.tool_calls,
+                usage=usage,
+                finish_reason=answer.finish_reason,
+            )
+        except InvokeError:
+            raise
+        except Exception as exc:
+            raise self._transform_invoke_error(exc) from exc
+        finally:
+            answer.close()
+
+    def _usage(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: Sequence[PromptMessage],
+        tools: Sequence[PromptMessageTool] | None,
+        *,
+        answer: Reply | AnswerStream,
+        output: str,
+    ) -> LLMUsage:
+        """The server's counts; an offline estimate only for what it did not report."""
+        prompt, completion = answer.tokens
+        if prompt is None:
+            prompt = estimate_prompt_tokens(prompt_messages, tools)
+        if completion is None:
+            calls = " ".join(f"{c.function.name} {c.function.arguments}" for c in answer.tool_calls)
+            completion = estimate_tokens(output) + estimate_tokens(calls)
+        return self._calc_response_usage(model, credentials, prompt, completion)
 
     def get_num_tokens(
         self,
@@ -41,4 +169,24 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None = None,
     ) -> int:
-        return sum(len(str(m.content or "")) // 4 for m in prompt_messages)
+        return estimate_prompt_tokens(prompt_messages, tools)  # offline: no tokenizer download, no request
+
+
+def _chunk(
+    model: str,
+    index: int,
+    content: str,
+    *,
+    tool_calls: list[ToolCall] | None = None,
+    usage: LLMUsage | None = None,
+    finish_reason: str | None = None,
+) -> LLMResultChunk:
+    return LLMResultChunk(
+        model=model,
+        delta=LLMResultChunkDelta(
+            index=index,
+            message=AssistantPromptMessage(content=content, tool_calls=tool_calls or []),
+            usage=usage,
+            finish_reason=finish_reason,
+        ),
+    )

@@ -1,0 +1,94 @@
+"""Request bodies for /v1/chat/completions and /v1/completions.
+
+Only what the user set is sent: an unset parameter is left out so the model's own defaults apply
+(the engine fills sampling defaults, and without max_tokens it may use the rest of the context).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dify_plugin.entities.model.message import PromptMessageTool
+from dify_plugin.errors.model import InvokeBadRequestError
+
+from models._xinference.llm_schema import THINKING_PARAMETER, LLMProfile
+from models._xinference.messages import tools_json
+
+# Passed through unchanged when present; both endpoints accept them.
+_SAMPLING = ("temperature", "top_p", "top_k", "max_tokens", "presence_penalty", "frequency_penalty", "seed")
+_DEFAULT_SCHEMA_NAME = "response"
+
+
+def chat_body(
+    uid: str,
+    messages: list[dict[str, Any]],
+    parameters: Mapping[str, Any],
+    profile: LLMProfile,
+    *,
+    tools: Sequence[PromptMessageTool] | None,
+    stop: Sequence[str] | None,
+    stream: bool,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": uid, "messages": messages, **_common(parameters, stop, stream)}
+    if tools:
+        body["tools"] = tools_json(tools)
+    if (response_format := _response_format(parameters)) is not None:
+        body["response_format"] = response_format
+    thinking = parameters.get(THINKING_PARAMETER)
+    if isinstance(thinking, bool):  # unset: say nothing, so the launch default holds
+        if profile.thinking_top_level:
+            body["enable_thinking"] = thinking
+        else:
+            body["chat_template_kwargs"] = {"enable_thinking": thinking}
+    return body
+
+
+def completion_body(
+    uid: str, prompt: str, parameters: Mapping[str, Any], *, stop: Sequence[str] | None, stream: bool
+) -> dict[str, Any]:
+    # No response_format and no thinking switch here: /v1/completions has neither.
+    return {"model": uid, "prompt": prompt, **_common(parameters, stop, stream)}
+
+
+def _common(parameters: Mapping[str, Any], stop: Sequence[str] | None, stream: bool) -> dict[str, Any]:
+    body = {name: parameters[name] for name in _SAMPLING if parameters.get(name) is not None}
+    if stop:
+        body["stop"] = list(stop)
+    body["stream"] = stream
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _response_format(parameters: Mapping[str, Any]) -> dict[str, Any] | None:
+    kind = parameters.get("response_format")
+    schema_text = parameters.get("json_schema")
+    if kind is None and schema_text:
+        kind = "json_schema"  # a schema alone (Dify's structured output always sets both) means this
+    if kind is None:
+        return None
+    if kind in ("text", "json_object"):
+        return {"type": kind}
+    if kind != "json_schema":
+        raise InvokeBadRequestError(f"response_format {kind!r} is not one of text, json_object, json_schema")
+    return {"type": "json_schema", "json_schema": _json_schema(schema_text)}
+
+
+def _json_schema(text: Any) -> dict[str, Any]:
+    """Xinference needs {"name", "schema"[, "strict"]}; accept that shape or a bare JSON Schema."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvokeBadRequestError("response_format json_schema needs a schema in the JSON Schema parameter")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvokeBadRequestError(f"the JSON Schema parameter is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvokeBadRequestError("the JSON Schema parameter must be a JSON object")
+    if isinstance(value.get("schema"), dict):
+        wrapped = dict(value)
+        if not isinstance(wrapped.get("name"), str) or not wrapped["name"]:
+            wrapped["name"] = _DEFAULT_SCHEMA_NAME
+        return wrapped
+    return {"name": _DEFAULT_SCHEMA_NAME, "schema": value}

@@ -1,0 +1,191 @@
+"""What an LLM can do (from the live model description plus the admin's overrides), and its Dify schema.
+
+`LLMProfile` is resolved once per request from the cached description (model_info.py) and the
+credential overrides, and drives both the schema Dify sees and how `_invoke` talks to the server.
+When the description cannot be read (server down, key without rights), the profile falls back to
+the overrides and safe defaults, so Dify's model list keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dify_plugin.entities import I18nObject
+from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey, ModelType
+from dify_plugin.entities.model.llm import LLMMode
+from dify_plugin.entities.model.schema import ModelFeature, ParameterRule, ParameterType
+
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.model_info import ModelDescription
+from models._xinference.schemas import model_entity
+
+# Without a description: a context size most models have, and chat (what nearly every LLM serves).
+FALLBACK_CONTEXT_SIZE = 4096
+# Engines that enforce response_format by guided decoding; Transformers and MLX ignore it silently.
+_GUIDED_ENGINES = frozenset({"vllm", "sglang", "llama.cpp"})
+THINKING_PARAMETER = "enable_thinking"
+
+
+@dataclass(frozen=True)
+class LLMProfile:
+    mode: LLMMode = LLMMode.CHAT
+    context_size: int = FALLBACK_CONTEXT_SIZE
+    tool_call: bool = False
+    vision: bool = False
+    video: bool = False
+    audio: bool = False
+    thinking_switch: bool = False
+    structured_output: bool = False
+    # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
+    # v1.5.1 on. An API key cannot read /v1/cluster/version and we send no extra request, so the
+    # version is inferred from the description: `model_engine` appears in it from v3.1 (> 1.17).
+    # Top-level is preferred where it works because the server then also sets the `thinking`
+    # template variable that some DeepSeek templates read; without a description we use
+    # chat_template_kwargs, which every version since 1.5.1 honours.
+    thinking_top_level: bool = False
+    # v3.0+: some templates (Qwen3.5 …) reject a system message that is not the first one.
+    system_first: bool = False
+
+
+def _override(value: str, detected: bool) -> bool:
+    return detected if value == "auto" else value == "supported"
+
+
+def resolve_profile(creds: XinferenceCredentials, description: ModelDescription | None) -> LLMProfile:
+    d = description
+    abilities = d.abilities if d else frozenset()
+    generate_only = "chat" not in abilities and "generate" in abilities
+    mode = LLMMode.COMPLETION if generate_only else LLMMode.CHAT
+    chat = mode == LLMMode.CHAT
+    omni = "omni" in abilities
+    engine = d.engine.lower() if d else ""
+    return LLMProfile(
+        mode=mode,
+        context_size=creds.context_size or (d.context_length if d else None) or FALLBACK_CONTEXT_SIZE,
+        tool_call=chat and _override(creds.function_calling, "tools" in abilities),
+        vision=chat and _override(creds.vision, "vision" in abilities or omni),
+        video=chat and ("video" in abilities or omni),
+        audio=chat and ("audio" in abilities or omni),
+        thinking_switch=chat and _override(creds.thinking, "hybrid" in abilities),
+        structured_output=chat and _override(creds.structured_output, engine in _GUIDED_ENGINES),
+        thinking_top_level=bool(d and "model_engine" in d.raw),
+        system_first=bool(d and d.raw.get("strict_system_first")),
+    )
+
+
+def llm_entity(model: str, profile: LLMProfile) -> AIModelEntity:
+    return model_entity(
+        model,
+        ModelType.LLM,
+        {ModelPropertyKey.MODE: profile.mode.value, ModelPropertyKey.CONTEXT_SIZE: profile.context_size},
+        features=_features(profile),
+        parameter_rules=_parameter_rules(profile),
+    )
+
+
+def _features(p: LLMProfile) -> list[ModelFeature]:
+    features: list[ModelFeature] = []
+    if p.tool_call:
+        features += [ModelFeature.TOOL_CALL, ModelFeature.MULTI_TOOL_CALL, ModelFeature.STREAM_TOOL_CALL]
+    if p.vision:
+        features.append(ModelFeature.VISION)
+    if p.video:
+        features.append(ModelFeature.VIDEO)
+    if p.audio:
+        features.append(ModelFeature.AUDIO)
+    if p.structured_output:
+        features.append(ModelFeature.STRUCTURED_OUTPUT)
+    return features
+
+
+def _rule(name: str, kind: ParameterType, label: str, help_en: str, **limits: Any) -> ParameterRule:
+    return ParameterRule(
+        name=name,
+        label=I18nObject(en_US=label),
+        type=kind,
+        help=I18nObject(en_US=help_en),
+        required=False,
+        **limits,
+    )
+
+
+_F, _I = ParameterType.FLOAT, ParameterType.INT
+_UNSET = " Leave it off to use the model's own default."
+# name, type, label, help, limits (max_tokens gets its maximum from the context size)
+_SAMPLING_RULES: tuple[tuple[str, ParameterType, str, str, dict[str, Any]], ...] = (
+    (
+        "temperature",
+        _F,
+        "Temperature",
+        "Randomness; 0 is greedy (deterministic).",
+        {"min": 0, "max": 2, "default": 0.7, "precision": 2},
+    ),
+    (
+        "top_p",
+        _F,
+        "Top P",
+        "Nucleus sampling: the share of probability mass considered.",
+        {"min": 0, "max": 1, "default": 1.0, "precision": 2},
+    ),
+    (
+        "top_k",
+        _I,
+        "Top K",
+        "Sample only from the k most likely tokens.",
+        {"min": 1, "max": 1000, "default": 50},
+    ),
+    ("max_tokens", _I, "Max Tokens", "Upper limit on generated tokens.", {"min": 1}),
+    (
+        "presence_penalty",
+        _F,
+        "Presence Penalty",
+        "Penalise tokens already present.",
+        {"min": -2, "max": 2, "default": 0.0, "precision": 2},
+    ),
+    (
+        "frequency_penalty",
+        _F,
+        "Frequency Penalty",
+        "Penalise frequent tokens.",
+        {"min": -2, "max": 2, "default": 0.0, "precision": 2},
+    ),
+    ("seed", _I, "Seed", "Same seed, prompt and parameters: the same answer.", {"min": 0, "max": 2**31 - 1}),
+)
+
+
+def _parameter_rules(p: LLMProfile) -> list[ParameterRule]:
+    rules = []
+    for name, kind, label, help_en, limits in _SAMPLING_RULES:
+        context = (
+            {"max": p.context_size, "default": min(2048, p.context_size)} if name == "max_tokens" else {}
+        )
+        rules.append(_rule(name, kind, label, help_en + _UNSET, **limits, **context))
+    if p.structured_output:
+        formats = ["text", "json_object", "json_schema"]
+        rules += [
+            _rule(
+                "response_format",
+                ParameterType.STRING,
+                "Response Format",
+                "text, json_object (any JSON) or json_schema (JSON following the JSON Schema below).",
+                options=formats,
+            ),
+            _rule(
+                "json_schema",
+                ParameterType.TEXT,
+                "JSON Schema",
+                'For json_schema: {"name": …, "schema": {…}} or the bare schema.',
+            ),
+        ]
+    if p.thinking_switch:
+        rules.append(
+            _rule(
+                THINKING_PARAMETER,
+                ParameterType.BOOLEAN,
+                "Thinking",
+                "On: the model reasons before answering; off: it answers directly. Unset: the "
+                "default the model was launched with.",
+            )
+        )
+    return rules

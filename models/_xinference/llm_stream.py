@@ -1,0 +1,101 @@
+"""Streamed answers: text is handed on as it arrives, the rest is settled when the stream ends.
+
+Iterating an `AnswerStream` yields the text to show, chunk by chunk (reasoning wrapped in
+`<think>` tags, tool-call markup taken out). Once it is exhausted, `tool_calls`, `finish_reason`
+and `tokens` describe the whole answer. It reads to the end of the stream (`[DONE]`, or EOF for
+/v1/completions) and never stops at the first finish_reason: Xinference may send more chunks after
+one (a late usage frame, further tool calls, or 4.1's extra `stop` frame after `length`).
+Errors in the stream (an in-band error event, a cut connection) come from EventStream already typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from models._xinference.llm_reply import TokenCounts, ToolCallAssembler, text, token_counts
+from models._xinference.stream import EventStream
+from models._xinference.think import ThinkWrapper
+from models._xinference.tool_markup import ToolCall, ToolMarkupFilter
+
+
+class AnswerStream:
+    """A /v1/completions stream: `choices[].text` pieces."""
+
+    def __init__(self, events: EventStream) -> None:
+        self._events = events
+        self._finish_reason: str | None = None
+        self._usage: Any = None
+        self.shown: list[str] = []  # everything yielded, for a token estimate when no usage comes
+        self.tool_calls: list[ToolCall] = []
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for event in self._events:
+                if isinstance(event.get("usage"), dict):
+                    self._usage = event["usage"]  # keep the last one the server sent
+                for choice in event.get("choices") or []:
+                    if isinstance(choice, dict):
+                        yield from self._shown(self._piece(choice))
+                        self._finish(choice.get("finish_reason"))
+            yield from self._shown(self._end())
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._events.close()
+
+    @property
+    def finish_reason(self) -> str:
+        if self.tool_calls:
+            return "tool_calls"
+        return self._finish_reason or "stop"
+
+    @property
+    def tokens(self) -> TokenCounts:
+        return token_counts(self._usage)
+
+    def _piece(self, choice: dict[str, Any]) -> str:
+        return text(choice.get("text"))
+
+    def _end(self) -> str:
+        return ""
+
+    def _finish(self, reason: Any) -> None:
+        # The first reason counts: Xinference 4.1 follows "length" with a bare "stop" frame.
+        if self._finish_reason is None and isinstance(reason, str) and reason:
+            self._finish_reason = reason
+
+    def _shown(self, piece: str) -> Iterator[str]:
+        if piece:
+            self.shown.append(piece)
+            yield piece
+
+
+class ChatStream(AnswerStream):
+    """A /v1/chat/completions stream: content, reasoning_content and tool_calls deltas."""
+
+    def __init__(self, events: EventStream, *, tools_sent: bool) -> None:
+        super().__init__(events)
+        self._think = ThinkWrapper()
+        self._calls = ToolCallAssembler()
+        # Only with tools: otherwise "<tool_call>" in an answer is just text.
+        self._markup = ToolMarkupFilter() if tools_sent else None
+
+    def _piece(self, choice: dict[str, Any]) -> str:
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):
+            return ""
+        call_deltas = delta.get("tool_calls")
+        for call in call_deltas if isinstance(call_deltas, list) else []:
+            self._calls.add(call)
+        content = text(delta.get("content"))
+        if content and self._markup:
+            content = self._markup.feed(content)
+        reasoning = text(delta.get("reasoning_content")) or text(delta.get("reasoning"))
+        return self._think.feed(reasoning, content, ends_reasoning=bool(call_deltas))
+
+    def _end(self) -> str:
+        rest = self._markup.flush() if self._markup else ""
+        self.tool_calls = self._calls.complete() + (self._markup.calls if self._markup else [])
+        return self._think.close() + rest

@@ -1,0 +1,107 @@
+"""Qwen-style tool calls left as text: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`.
+
+Some engines do not run the tool parser on streamed output (Xinference 4.1.0's Transformers engine:
+the markup arrives as `content` pieces and the stream ends with finish_reason "stop"). Used only when
+tools were sent. Text streams on immediately; only what could be the start of `<tool_call>` is held
+back (at most its length minus one), and a call's text until its closing tag. A block that is not a
+valid call is shown as the text it was, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from dify_plugin.entities.model.message import AssistantPromptMessage
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+
+ToolCall = AssistantPromptMessage.ToolCall
+
+
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex}"
+
+
+def make_tool_call(call_id: str | None, name: str, arguments: Any) -> ToolCall:
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    return ToolCall(
+        id=call_id or new_call_id(),
+        type="function",
+        function=ToolCall.ToolCallFunction(name=name, arguments=arguments or "{}"),
+    )
+
+
+class ToolMarkupFilter:
+    def __init__(self) -> None:
+        self.calls: list[ToolCall] = []
+        self._buffer = ""
+        self._inside = False
+
+    def feed(self, text: str) -> str:
+        """Visible text for this piece; completed calls are appended to `calls`."""
+        self._buffer += text
+        shown: list[str] = []
+        while True:
+            if not self._inside:
+                start = self._buffer.find(OPEN)
+                if start < 0:
+                    keep = _partial_tag_length(self._buffer, OPEN)
+                    cut = len(self._buffer) - keep
+                    shown.append(self._buffer[:cut])
+                    self._buffer = self._buffer[cut:]
+                    return "".join(shown)
+                shown.append(self._buffer[:start])
+                self._buffer = self._buffer[start + len(OPEN) :]
+                self._inside = True
+            else:
+                end = self._buffer.find(CLOSE)
+                if end < 0:
+                    return "".join(shown)
+                shown.append(self._take(self._buffer[:end], closed=True))
+                self._buffer = self._buffer[end + len(CLOSE) :]
+                self._inside = False
+
+    def flush(self) -> str:
+        """End of the answer: a call whose closing tag never came still counts if it parses."""
+        rest, self._buffer = self._buffer, ""
+        if self._inside:
+            self._inside = False
+            return self._take(rest, closed=False)
+        return rest
+
+    def _take(self, raw: str, *, closed: bool) -> str:
+        call = parse_call(raw)
+        if call is None:
+            return OPEN + raw + (CLOSE if closed else "")
+        self.calls.append(call)
+        return ""
+
+
+def parse_call(raw: str) -> ToolCall | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
+        return None
+    arguments = value.get("arguments", value.get("parameters", {}))
+    return make_tool_call(None, value["name"], arguments)
+
+
+def extract_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
+    """The same for a whole (blocking) answer: (text without the calls, calls)."""
+    markup = ToolMarkupFilter()
+    shown = markup.feed(text) + markup.flush()
+    return shown, markup.calls
+
+
+def _partial_tag_length(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that is a proper start of `tag`."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:size]):
+            return size
+    return 0

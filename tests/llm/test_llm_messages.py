@@ -1,0 +1,309 @@
+"""Item 4: every message role and content part, the tool history round trip, completion prompts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from dify_plugin.entities.model.message import (
+    AssistantPromptMessage,
+    AudioPromptMessageContent,
+    DeveloperPromptMessage,
+    DocumentPromptMessageContent,
+    ImagePromptMessageContent,
+    SystemPromptMessage,
+    TextPromptMessageContent,
+    ToolPromptMessage,
+    UserPromptMessage,
+    VideoPromptMessageContent,
+)
+from dify_plugin.errors.model import InvokeBadRequestError
+
+from models._xinference.llm_request import completion_body
+from models._xinference.messages import completion_prompt
+from models._xinference.model_info import DESCRIPTIONS
+from tests.helpers import fixture_json
+from tests.llm.support import (
+    CHAT_URL,
+    COMPLETIONS_URL,
+    WEATHER_TOOL,
+    add_description,
+    add_stream,
+    content,
+    invoke,
+    sent_bodies,
+    tool_calls,
+)
+
+ToolCall = AssistantPromptMessage.ToolCall
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+def sent_messages(messages, uid="test-llm", tools=None, **description):
+    DESCRIPTIONS.clear()  # each call stands for its own model configuration
+    with responses.RequestsMock() as mock:
+        add_description(mock, uid, **description)
+        mock.post(CHAT_URL, json=fixture_json("llm_05_chat_nonstream.json"))
+        invoke(uid, messages, stream=False, tools=tools)
+        (body,) = sent_bodies(mock)
+    return body["messages"]
+
+
+def call(call_id, name, arguments):
+    return ToolCall(
+        id=call_id, type="function", function=ToolCall.ToolCallFunction(name=name, arguments=arguments)
+    )
+
+
+def test_system_user_assistant_messages():
+    messages = [
+        SystemPromptMessage(content="Be brief."),
+        UserPromptMessage(content="Hi"),
+        AssistantPromptMessage(content="Hello!"),
+        UserPromptMessage(content=[TextPromptMessageContent(data="And now?")]),
+    ]
+    assert sent_messages(messages) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "And now?"},
+    ]
+
+
+def test_developer_role_is_sent_as_system():
+    assert sent_messages([DeveloperPromptMessage(content="Rules"), UserPromptMessage(content="Hi")])[0] == {
+        "role": "system",
+        "content": "Rules",
+    }
+
+
+def test_tool_history_round_trip_keeps_every_call_and_its_id():
+    """An agent turn: the model called two tools (recorded streaming answer), Dify ran them, and the
+    next request carries the assistant's tool_calls and one tool message per call."""
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        add_stream(mock, "tools_04_chat_toolcall_stream_raw_sse.txt")
+        first = invoke(tools=[WEATHER_TOOL])
+    (made,) = [t for c in first for t in c.delta.message.tool_calls]
+    assert (made.function.name, json.loads(made.function.arguments)) == ("get_weather", {"city": "Paris"})
+
+    history = [
+        UserPromptMessage(content="Weather in Paris and Rome?"),
+        AssistantPromptMessage(
+            content="", tool_calls=[made, call("call_2", "get_weather", '{"city": "Rome"}')]
+        ),
+        ToolPromptMessage(content='{"temperature": 21}', tool_call_id=made.id, name="get_weather"),
+        ToolPromptMessage(content='{"temperature": 25}', tool_call_id="call_2"),  # no name: found by id
+    ]
+    sent = sent_messages(history, tools=[WEATHER_TOOL])
+    assert sent[1] == {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": made.id,
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": made.function.arguments},
+            },
+            {
+                "id": "call_2",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+            },
+        ],
+    }
+    assert "function_call" not in sent[1]
+    assert sent[2] == {
+        "role": "tool",
+        "tool_call_id": made.id,
+        "content": '{"temperature": 21}',
+        "name": "get_weather",
+    }
+    assert sent[3] == {
+        "role": "tool",
+        "tool_call_id": "call_2",
+        "content": '{"temperature": 25}',
+        "name": "get_weather",
+    }
+
+
+def test_the_model_answers_after_the_tool_result():
+    history = [
+        UserPromptMessage(content="What is the weather like in Paris today?"),
+        AssistantPromptMessage(content="", tool_calls=[call("call_1", "get_weather", '{"city": "Paris"}')]),
+        ToolPromptMessage(
+            content='{"temperature": 21, "condition": "sunny"}', tool_call_id="call_1", name="get_weather"
+        ),
+    ]
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-reasoning")
+        add_stream(mock, "reasoning_A16_tools_after_tool_result_stream_raw_sse.txt")
+        chunks = invoke("test-reasoning", history, tools=[WEATHER_TOOL])
+        (body,) = sent_bodies(mock)
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool"]
+    assert content(chunks) == "<think>\nThe tool has answered.\n</think>\n\nHello! I am a tiny test model."
+    assert tool_calls(chunks) == []
+    assert chunks[-1].delta.finish_reason == "stop"
+
+
+def test_image_parts_from_url_and_base64_keep_their_detail():
+    user = UserPromptMessage(
+        content=[
+            TextPromptMessageContent(data="What is in these?"),
+            ImagePromptMessageContent(format="png", mime_type="image/png", url="https://example.org/cat.png"),
+            ImagePromptMessageContent(
+                format="png",
+                mime_type="image/png",
+                base64_data=PNG,
+                detail=ImagePromptMessageContent.DETAIL.HIGH,
+            ),
+        ]
+    )
+    sent = sent_messages([user], model_ability=["chat", "vision"])
+    assert sent[0]["content"] == [
+        {"type": "text", "text": "What is in these?"},
+        {"type": "image_url", "image_url": {"url": "https://example.org/cat.png", "detail": "low"}},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "high"}},
+    ]
+
+
+def test_video_and_audio_parts_for_an_omni_model():
+    user = UserPromptMessage(
+        content=[
+            VideoPromptMessageContent(format="mp4", mime_type="video/mp4", url="https://example.org/a.mp4"),
+            AudioPromptMessageContent(format="wav", mime_type="audio/wav", base64_data="UklGRg=="),
+        ]
+    )
+    sent = sent_messages([user], model_ability=["chat", "omni"])
+    assert sent[0]["content"] == [
+        {"type": "video_url", "video_url": {"url": "https://example.org/a.mp4"}},
+        {"type": "audio_url", "audio_url": {"url": "data:audio/wav;base64,UklGRg=="}},
+    ]
+
+
+def test_vision_override_lets_images_through_when_the_server_does_not_report_vision():
+    user = UserPromptMessage(
+        content=[ImagePromptMessageContent(format="png", mime_type="image/png", url="u")]
+    )
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(CHAT_URL, json=fixture_json("llm_05_chat_nonstream.json"))
+        invoke(messages=[user], stream=False, vision="supported")
+        assert sent_bodies(mock)[0]["messages"][0]["content"][0]["type"] == "image_url"
+
+
+@pytest.mark.parametrize(
+    ("part", "problem"),
+    [
+        (
+            ImagePromptMessageContent(format="png", mime_type="image/png", url="u"),
+            "cannot read an image.*Vision",
+        ),
+        (VideoPromptMessageContent(format="mp4", mime_type="video/mp4", url="u"), "cannot read a video"),
+        (AudioPromptMessageContent(format="wav", mime_type="audio/wav", url="u"), "cannot read audio"),
+        (
+            DocumentPromptMessageContent(format="pdf", mime_type="application/pdf", url="u"),
+            "cannot read document",
+        ),
+    ],
+)
+def test_parts_the_model_cannot_take_are_a_clear_error_not_dropped(part, problem):
+    user = UserPromptMessage(content=[TextPromptMessageContent(data="look"), part])
+    with responses.RequestsMock() as mock:
+        add_description(mock)  # chat + tools only
+        with pytest.raises(InvokeBadRequestError, match=problem):
+            invoke(messages=[user])
+        assert len(mock.calls) == 1  # nothing was sent
+
+
+def test_files_in_an_assistant_message_are_refused():
+    bad = AssistantPromptMessage(
+        content=[ImagePromptMessageContent(format="png", mime_type="image/png", url="u")]
+    )
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=["chat", "vision"])
+        with pytest.raises(InvokeBadRequestError, match="assistant message can only contain text"):
+            invoke(messages=[UserPromptMessage(content="hi"), bad])
+
+
+def test_strict_system_first_templates_get_one_system_message_at_the_start():
+    messages = [
+        UserPromptMessage(content="Hi"),
+        SystemPromptMessage(content="A"),
+        SystemPromptMessage(content="B"),
+    ]
+    assert sent_messages(messages, strict_system_first=True) == [
+        {"role": "system", "content": "A\n\nB"},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert [m["role"] for m in sent_messages(messages)] == ["user", "system", "system"]
+
+
+# ---- completion mode ----------------------------------------------------------------------------
+
+
+def test_completion_mode_blocking_answer_from_the_generate_only_model():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm-base")
+        mock.post(COMPLETIONS_URL, json=fixture_json("llm_12_completions_nonstream_generate_model.json"))
+        (result,) = invoke(
+            "test-llm-base", [UserPromptMessage(content="Once upon a time")], {"max_tokens": 16}, stream=False
+        )
+        assert sent_bodies(mock)[0]["prompt"] == "Once upon a time"
+    assert (
+        result.delta.message.content
+        == fixture_json("llm_12_completions_nonstream_generate_model.json")["choices"][0]["text"]
+    )
+    assert result.delta.finish_reason == "length"
+    assert (result.delta.usage.prompt_tokens, result.delta.usage.completion_tokens) == (7, 16)
+
+
+def test_completion_prompt_renders_a_conversation_as_a_transcript():
+    prompt = completion_prompt(
+        [
+            SystemPromptMessage(content="You are terse."),
+            UserPromptMessage(content="Hi"),
+            AssistantPromptMessage(content="Hello."),
+            UserPromptMessage(content="Bye"),
+        ],
+        None,
+    )
+    assert prompt == "You are terse.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Bye\n\nAssistant:"
+
+
+@pytest.mark.parametrize(
+    ("messages", "tools", "problem"),
+    [
+        ([UserPromptMessage(content="hi")], [WEATHER_TOOL], "cannot call tools"),
+        (
+            [
+                UserPromptMessage(
+                    content=[ImagePromptMessageContent(format="png", mime_type="image/png", url="u")]
+                )
+            ],
+            None,
+            "can only be text",
+        ),
+        ([AssistantPromptMessage(content="", tool_calls=[call("c", "f", "{}")])], None, "tool calls"),
+        ([ToolPromptMessage(content="r", tool_call_id="c")], None, "tool calls"),
+    ],
+)
+def test_completion_mode_rejects_what_cannot_be_rendered(messages, tools, problem):
+    with pytest.raises(InvokeBadRequestError, match=problem):
+        completion_prompt(messages, tools)
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm-base")
+        with pytest.raises(InvokeBadRequestError, match=problem):
+            invoke("test-llm-base", messages, tools=tools)
+
+
+def test_completion_body_never_carries_chat_only_fields():
+    body = completion_body(
+        "m",
+        "p",
+        {"enable_thinking": True, "response_format": "json_object", "json_schema": "{}"},
+        stop=None,
+        stream=False,
+    )
+    assert body == {"model": "m", "prompt": "p", "stream": False}

@@ -1,0 +1,226 @@
+"""Item 1-3: mode, features and parameters from the live description; overrides; a server that is down."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+from dify_plugin.entities.model import ModelPropertyKey
+from dify_plugin.entities.model.schema import ModelFeature
+from dify_plugin.errors.model import CredentialsValidateFailedError
+
+from models._xinference.llm_schema import FALLBACK_CONTEXT_SIZE
+from tests.helpers import SERVER, fixture_json, http_fixture
+from tests.llm.support import add_description, creds, model
+
+F = ModelFeature
+TOOLS = [F.TOOL_CALL, F.MULTI_TOOL_CALL, F.STREAM_TOOL_CALL]
+
+
+def schema(uid="test-llm", **cred_overrides):
+    return model().get_customizable_model_schema(uid, creds(uid, **cred_overrides))
+
+
+def rules(entity):
+    return {rule.name: rule for rule in entity.parameter_rules}
+
+
+# ---- 1. mode and validation from the live model ---------------------------------------------
+
+
+def test_chat_ability_means_chat_mode_with_the_reported_context_and_tool_features():
+    with responses.RequestsMock() as mock:
+        add_description(mock)  # generate, chat, tools; context_length 2048
+        entity = schema()
+    assert entity.model_properties[ModelPropertyKey.MODE] == "chat"
+    assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == 2048
+    assert entity.features == TOOLS
+    assert entity.model == "test-llm"
+
+
+def test_generate_only_model_is_completion_mode_without_chat_features():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm-base")
+        entity = schema("test-llm-base")
+    assert entity.model_properties[ModelPropertyKey.MODE] == "completion"
+    assert entity.features == []
+    assert {"response_format", "enable_thinking"}.isdisjoint(rules(entity))
+
+
+@pytest.mark.parametrize("uid", ["test-llm", "test-llm-base", "test-reasoning"])
+def test_validation_accepts_chat_and_generate_models(uid):
+    with responses.RequestsMock() as mock:
+        add_description(mock, uid)
+        model().validate_credentials(uid, creds(uid))
+
+
+@pytest.mark.parametrize(
+    ("fixture", "dify_type"),
+    [
+        ("embed_07_get_model.json", "Text Embedding"),
+        ("rerank_07_get_model.json", "Rerank"),
+    ],
+)
+def test_validation_names_the_dify_type_for_other_kinds_of_model(fixture, dify_type):
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", json=fixture_json(fixture))
+        with pytest.raises(CredentialsValidateFailedError) as err:
+            model().validate_credentials("m", creds())
+    assert f"add it in Dify as a {dify_type} model" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("abilities", "dify_type"), [(["audio2text"], "Speech2text"), (["text2audio"], "TTS")]
+)
+def test_validation_names_the_dify_type_for_audio_models(abilities, dify_type):
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", json={"model_type": "audio", "model_ability": abilities})
+        with pytest.raises(CredentialsValidateFailedError, match=f"as a {dify_type} model"):
+            model().validate_credentials("m", creds())
+
+
+def test_validation_rejects_an_llm_that_can_neither_chat_nor_generate():
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=["vision"])
+        with pytest.raises(CredentialsValidateFailedError, match="neither the chat nor the generate"):
+            model().validate_credentials("m", creds())
+
+
+def test_validation_reports_a_wrong_key_as_a_credentials_error():
+    status, headers, body = http_fixture("auth_10_chat_bad_key.txt")
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", status=status, headers=headers, body=body)
+        with pytest.raises(CredentialsValidateFailedError, match="401"):
+            model().validate_credentials("m", creds(api_key="xf-wrong"))
+
+
+def test_validation_reads_the_truth_even_when_a_description_is_cached():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        schema()  # caches "LLM"
+        mock.replace(
+            responses.GET, f"{SERVER}/v1/models/test-llm", json=fixture_json("embed_07_get_model.json")
+        )
+        with pytest.raises(CredentialsValidateFailedError, match="Text Embedding"):
+            model().validate_credentials("m", creds())
+
+
+# ---- 1. the schema without the server, and the overrides ------------------------------------
+
+
+def test_schema_request_while_the_server_is_down_answers_from_safe_defaults():
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", body=requests.ConnectionError("refused"))
+        entity = schema()
+    assert entity.model_properties[ModelPropertyKey.MODE] == "chat"
+    assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == FALLBACK_CONTEXT_SIZE
+    assert entity.features == []
+    assert rules(entity)["max_tokens"].max == FALLBACK_CONTEXT_SIZE
+
+
+def test_schema_while_the_server_is_down_uses_the_admins_overrides():
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", status=503, json={"detail": "loading"})
+        entity = schema(
+            context_size="32768",
+            function_calling="supported",
+            vision="supported",
+            thinking="supported",
+            structured_output="supported",
+        )
+    assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == 32768
+    assert entity.features == [*TOOLS, F.VISION, F.STRUCTURED_OUTPUT]
+    assert {"enable_thinking", "response_format", "json_schema"} <= set(rules(entity))
+
+
+def test_schema_with_credentials_that_do_not_parse_still_answers():
+    entity = model().get_customizable_model_schema("m", {"server_url": "not a url", "model_uid": "x"})
+    assert entity.model_properties[ModelPropertyKey.MODE] == "chat"
+
+
+def test_overrides_pin_what_the_server_reports_wrongly():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-reasoning", model_ability=["chat", "tools", "hybrid", "vision"])
+        entity = schema(
+            "test-reasoning",
+            context_size="8192",
+            function_calling="unsupported",
+            vision="unsupported",
+            thinking="unsupported",
+        )
+    assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == 8192
+    assert entity.features == []
+    assert "enable_thinking" not in rules(entity)
+    assert rules(entity)["max_tokens"].max == 8192
+
+
+def test_switch_credentials_may_arrive_as_booleans_or_strings():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        assert schema(tls_verify=False).features == TOOLS
+        assert schema(tls_verify="true").features == TOOLS
+
+
+def test_schema_is_cached_per_server_uid_and_key():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        for _ in range(5):
+            schema()
+        schema(api_key="xf-another-key")  # another key: its own entry
+        assert len(mock.calls) == 2
+
+
+# ---- 2. features from abilities --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("abilities", "engine", "expected"),
+    [
+        (["chat"], "Transformers", []),
+        (["chat", "tools"], "Transformers", TOOLS),
+        (["chat", "vision"], "Transformers", [F.VISION]),
+        (["chat", "audio"], "Transformers", [F.AUDIO]),
+        (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO]),
+        (["chat"], "vLLM", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "SGLang", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "llama.cpp", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "MLX", []),
+    ],
+)
+def test_features_follow_abilities_and_engine(abilities, engine, expected):
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=abilities, model_engine=engine)
+        assert schema().features == expected
+
+
+# ---- 3. parameter rules ------------------------------------------------------------------------
+
+
+def test_parameter_rules_cover_sampling_with_max_tokens_bounded_by_the_context():
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_engine="vLLM")
+        found = rules(schema())
+    assert list(found) == [
+        "temperature",
+        "top_p",
+        "top_k",
+        "max_tokens",
+        "presence_penalty",
+        "frequency_penalty",
+        "seed",
+        "response_format",
+        "json_schema",
+    ]
+    assert (found["temperature"].min, found["temperature"].max) == (0, 2)
+    assert (found["max_tokens"].min, found["max_tokens"].max) == (1, 2048)
+    assert found["response_format"].options == ["text", "json_object", "json_schema"]
+    assert found["json_schema"].type.value == "text"
+    assert not any(rule.required for rule in found.values())
+
+
+def test_thinking_switch_only_for_hybrid_models():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-reasoning")
+        add_description(mock, "test-llm")
+        assert rules(schema("test-reasoning"))["enable_thinking"].type.value == "boolean"
+        assert "enable_thinking" not in rules(schema("test-llm"))
