@@ -95,6 +95,10 @@ GOOD_FRAMES += [sse(chat_chunk(piece)) for piece in CHAT_PIECES]
 GOOD_FRAMES += [sse(chat_chunk(None, "stop", USAGE)), sse("[DONE]")]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # like uvicorn's backlog (2048); the default 5 drops SYNs under load
+
+
 class HostileServer:
     """Threaded HTTP(S) server on 127.0.0.1 (or another loopback address); a context manager."""
 
@@ -104,7 +108,7 @@ class HostileServer:
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self._counts: Counter[str] = Counter()
-        self._httpd = ThreadingHTTPServer((host, 0), _Handler)
+        self._httpd = _Server((host, 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._httpd.owner = self  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ secrets test.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from pathlib import Path
 
@@ -77,6 +78,18 @@ class GuardedPlugin(PluginProcess):
         return [line for line in self.full_stderr().splitlines() if offline_guard.MARKER in line]
 
     def stop(self, grace: float = 5.0) -> int | None:
+        # End the process and let the reader threads reach EOF before the runtime closes the pipes:
+        # under gevent (the SDK patches this test process too) closing a pipe that a reader is
+        # blocked on raises "reentrant call" instead of waking the reader.
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        for thread in self._threads:
+            thread.join(timeout=5)
         code = super().stop(grace)
         EVIDENCE.add(self.full_stderr())
         EVIDENCE.add(json.dumps([self.logs, self.top_level_events, self.violations, self.manifest]))
