@@ -5,6 +5,8 @@ Run as a script to only install (or check) the venv:  .venv/bin/python tools/rea
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import os
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -122,6 +125,20 @@ def venv_python() -> Path:
 
 def ensure_venv() -> tuple[Path, float]:
     """Return (venv python, seconds spent installing; 0.0 when the cache was warm)."""
+    with cache_lock():
+        return _ensure_venv()
+
+
+@contextlib.contextmanager
+def cache_lock() -> Iterator[None]:
+    """Serialises installs and model builds: a concurrent run waits instead of racing them."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _ensure_venv() -> tuple[Path, float]:
     venv = venv_dir()
     stamp = venv / ".installed"
     if stamp.exists():

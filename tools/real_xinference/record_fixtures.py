@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from env import CACHE, REPO, ensure_venv, log, offline_env
+from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
 from run import _sigterm, build_models
 from server import XinferenceServer
 from specs import Launch, chat_spec, embedding_spec, generate_spec, reasoning_spec, rerank_spec
@@ -319,14 +319,15 @@ def main() -> int:
     py, _ = ensure_venv()
     models = build_models(py)
     random_llm = py.parent.parent / "models" / "tiny-qwen2-random"
-    if not (random_llm / "config.json").exists():
-        subprocess.run(
-            [str(py), str(BUILD), "random-llm", str(models["tools"]), str(random_llm)],
-            check=True,
-            env=offline_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    with cache_lock():
+        if not (random_llm / "config.json").exists():
+            subprocess.run(
+                [str(py), str(BUILD), "random-llm", str(models["tools"]), str(random_llm)],
+                check=True,
+                env=offline_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
     launches = fixture_models(models, random_llm)
     written: list[str] = []
     phases = [("fixtures-open", False), ("fixtures-auth", True)]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from env import CACHE, REPO, ensure_venv, log, offline_env
+from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
 from server import ServerError, XinferenceServer
 from specs import test_models
 
@@ -54,29 +54,34 @@ def build_models(py: Path) -> dict[str, Path]:
     )
     minilm = Path(out.stdout.strip()) / "model"
     rerank = py.parent.parent / "models" / "minilm-rerank"  # inside the venv dir: rebuilt with it
-    if not (rerank / "config.json").exists():
-        t0 = time.monotonic()
-        build_log = CACHE / "logs" / "build-models.log"
-        build_log.parent.mkdir(parents=True, exist_ok=True)
-        with open(build_log, "wb") as out:
-            rc = subprocess.run(
-                [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
-                env=offline_env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                check=False,
-            ).returncode
-        if rc:
-            raise ServerError(
-                f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
-            )
-        log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
+    with cache_lock():
+        if not (rerank / "config.json").exists():
+            _build_rerank(py, minilm, rerank)
     return {
         "minilm": minilm,
         "rerank": rerank,
         "tools": ASSETS / "tiny-qwen2-tools",
         "reasoning": ASSETS / "tiny-qwen3-reasoning",
     }
+
+
+def _build_rerank(py: Path, minilm: Path, rerank: Path) -> None:
+    t0 = time.monotonic()
+    build_log = CACHE / "logs" / "build-models.log"
+    build_log.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_log, "wb") as out:
+        rc = subprocess.run(
+            [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
+            env=offline_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
+    if rc:
+        raise ServerError(
+            f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
+        )
+    log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
 
 
 def run_pytest(targets: list[str], env_extra: dict[str, str], args: list[str], secrets: list[str]) -> int:

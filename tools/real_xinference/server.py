@@ -44,8 +44,9 @@ class XinferenceServer:
         self.raise_limits = raise_limits
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.home = CACHE / "run" / name
-        self.log_path = CACHE / "logs" / f"server-{name}.log"
+        # per process: several runs (developers, helpers) may share one cache at the same time
+        self.home = CACHE / "run" / f"{name}-{os.getpid()}"
+        self.log_path = CACHE / "logs" / f"server-{name}-{os.getpid()}.log"
         self.proc: subprocess.Popen | None = None
         self.http = requests.Session()
         self.http.trust_env = False  # never through a proxy: 127.0.0.1 only
@@ -55,6 +56,7 @@ class XinferenceServer:
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout: float = 240) -> float:
+        _prune(self.log_path.parent, self.home.parent)
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +127,7 @@ class XinferenceServer:
         self.proc.wait()
         log(f"server '{self.name}' stopped")
         self.proc = None
+        shutil.rmtree(self.home, ignore_errors=True)  # the log stays, for post-mortems
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -170,8 +173,12 @@ class XinferenceServer:
             if (item.model_type, item.name) not in seen:
                 seen.add((item.model_type, item.name))
                 self.register(item)
-        with ThreadPoolExecutor(parallel) as pool:
+        pool = ThreadPoolExecutor(parallel)
+        try:
             list(pool.map(self.launch, launches))  # re-raises the first failure
+        finally:
+            # on Ctrl-C or a failed launch, do not wait for the others: stop() ends their requests
+            pool.shutdown(wait=False, cancel_futures=True)
         took = time.monotonic() - t0
         self.timings["register+launch all"] = took
         return took
@@ -200,6 +207,18 @@ class XinferenceServer:
         r = self.request("POST", "/v1/admin/keys", json={"name": "dify-plugin-tests"})
         self.api_key = r.json()["key"]
         log("auth: admin set up, API key created")
+
+
+def _prune(logs: Path, homes: Path, days: float = 2) -> None:
+    """Drop server logs older than `days`, and homes left behind by runs that were killed hard."""
+    cutoff = time.time() - days * 86400
+    for old in logs.glob("server-*.log") if logs.exists() else []:
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    for home in homes.glob("*-*") if homes.exists() else []:
+        pid = home.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and home.stat().st_mtime < time.time() - 3600:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _group_alive(pgid: int) -> bool:
