@@ -26,7 +26,7 @@ class AnswerStream:
         self._events = events
         self._finish_reason: str | None = None
         self._usage: Any = None
-        self.shown: list[str] = []  # everything yielded, for a token estimate when no usage comes
+        self._shown: list[str] = []  # everything yielded, for a token estimate when no usage comes
         self.tool_calls: list[ToolCall] = []
 
     def __iter__(self) -> Iterator[str]:
@@ -36,9 +36,9 @@ class AnswerStream:
                     self._usage = event["usage"]  # keep the last one the server sent
                 for choice in event.get("choices") or []:
                     if isinstance(choice, dict):
-                        yield from self._shown(self._piece(choice))
+                        yield from self._show(self._piece(choice))
                         self._finish(choice.get("finish_reason"))
-            yield from self._shown(self._end())
+            yield from self._show(self._end())
         finally:
             self.close()
 
@@ -50,6 +50,10 @@ class AnswerStream:
         if self.tool_calls:
             return "tool_calls"
         return self._finish_reason or "stop"
+
+    @property
+    def text(self) -> str:
+        return "".join(self._shown)
 
     @property
     def tokens(self) -> TokenCounts:
@@ -66,9 +70,9 @@ class AnswerStream:
         if self._finish_reason is None and isinstance(reason, str) and reason:
             self._finish_reason = reason
 
-    def _shown(self, piece: str) -> Iterator[str]:
+    def _show(self, piece: str) -> Iterator[str]:
         if piece:
-            self.shown.append(piece)
+            self._shown.append(piece)
             yield piece
 
 

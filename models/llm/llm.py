@@ -102,7 +102,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
 
         data = client.post_json(path, body, what=what)
         reply = chat_reply(data, what, tools_sent=bool(tools)) if chat else completion_reply(data, what)
-        usage = self._usage(model, credentials, prompt_messages, tools, answer=reply, output=reply.text)
+        usage = self._usage(model, credentials, prompt_messages, tools, reply)
         return XinferenceLLMResult(
             model=model,
             message=AssistantPromptMessage(content=reply.text, tool_calls=reply.tool_calls),
@@ -125,9 +125,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             for piece in answer:
                 yield _chunk(model, index, piece)
                 index += 1
-            usage = self._usage(
-                model, credentials, prompt_messages, tools, answer=answer, output="".join(answer.shown)
-            )
+            usage = self._usage(model, credentials, prompt_messages, tools, answer)
             yield _chunk(
                 model,
                 index,
@@ -149,9 +147,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         credentials: dict,
         prompt_messages: Sequence[PromptMessage],
         tools: Sequence[PromptMessageTool] | None,
-        *,
         answer: Reply | AnswerStream,
-        output: str,
     ) -> LLMUsage:
         """The server's counts; an offline estimate only for what it did not report."""
         prompt, completion = answer.tokens
@@ -159,7 +155,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             prompt = estimate_prompt_tokens(prompt_messages, tools)
         if completion is None:
             calls = " ".join(f"{c.function.name} {c.function.arguments}" for c in answer.tool_calls)
-            completion = estimate_tokens(output) + estimate_tokens(calls)
+            completion = estimate_tokens(answer.text) + estimate_tokens(calls)
         return self._calc_response_usage(model, credentials, prompt, completion)
 
     def get_num_tokens(

@@ -248,14 +248,16 @@ def test_error_event_of_a_completion_stream_is_typed():
     [
         ("auth_10_chat_bad_key.txt", InvokeAuthorizationError),
         ("err_16_chat_stream_unknown_model.txt", InvokeBadRequestError),
+        ("err_17_chat_max_tokens_too_large.txt", InvokeServerUnavailableError),
     ],
 )
-def test_status_errors_come_before_any_chunk(fixture, error):
+@pytest.mark.parametrize("stream", [True, False])
+def test_status_errors_come_before_any_chunk(fixture, error, stream):
     status, headers, body = http_fixture(fixture)
     headers.pop("content-length")  # the dump's body has a trailing newline the header does not count
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(CHAT_URL, status=status, headers=headers, body=body)
         with pytest.raises(error) as err:
-            next(model().invoke("m", creds(), hello(), {}, None, None, True, "u"))
-    assert json.loads(body)["detail"] in str(err.value)
+            next(model().invoke("m", creds(), hello(), {}, None, None, stream, "u"))
+    assert json.loads(body)["detail"] in str(err.value)  # the server's words reach the user
