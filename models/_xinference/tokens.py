@@ -31,9 +31,25 @@ _WHITESPACE = 0.5  # a whitespace run is often merged into a neighbouring token
 _BYTES_PER_TOKEN_OTHER_SCRIPTS = 2.5  # non-Latin, non-CJK letters (Cyrillic, Greek, accented …)
 
 
+# Long texts are priced from evenly spread windows and scaled, so a 100,000-character prompt costs
+# about 2 ms instead of ~20 ms (Dify counts tokens on every call); on homogeneous text the sample
+# lands within a few percent of the full count.
+_SAMPLE_ABOVE = 16_000
+_WINDOWS = 16
+_WINDOW = 1_000
+
+
 def estimate_tokens(text: str) -> int:
     if not text:
         return 0
+    if len(text) <= _SAMPLE_ABOVE:
+        return max(1, round(_price(text)))
+    step = len(text) // _WINDOWS
+    sampled = sum(_price(text[i * step : i * step + _WINDOW]) for i in range(_WINDOWS))
+    return max(1, round(sampled * len(text) / (_WINDOWS * _WINDOW)))
+
+
+def _price(text: str) -> float:
     total = 0.0
     for match in _PIECES.finditer(text):
         piece = match.group()
@@ -45,7 +61,7 @@ def estimate_tokens(text: str) -> int:
             total += _WHITESPACE
         else:
             total += max(1.0, len(piece.strip()) / _PUNCT_PER_TOKEN)
-    return max(1, round(total))
+    return total
 
 
 def _word_cost(piece: str) -> float:
