@@ -2,6 +2,7 @@ import pytest
 
 from models._xinference import client as client_module
 from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.schemas import SCHEMAS
 from tests.reliability.offline import offline_guard
 
 # Offline guard for the whole run, installed at import so collection is covered too: any connection
@@ -20,9 +21,11 @@ def _offline_guard():
 def _fresh_process_state():
     """Each test starts like a fresh plugin process: no cached descriptions, no pooled sessions."""
     DESCRIPTIONS.clear()
+    SCHEMAS.clear()
     client_module._sessions.clear()
     yield
     DESCRIPTIONS.clear()
+    SCHEMAS.clear()
     client_module._sessions.clear()
 
 

@@ -93,7 +93,7 @@ class DescriptionCache:
     hammered by every schema request Dify makes while listing models."""
 
     def __init__(
-        self, ttl: float = 120.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self, ttl: float = 300.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
     ):
         self.ttl = ttl
         self.failure_ttl = failure_ttl

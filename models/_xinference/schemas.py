@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dify_plugin.entities import I18nObject
@@ -26,3 +29,45 @@ def model_entity(
         features=features or [],
         parameter_rules=parameter_rules or [],
     )
+
+
+class SchemaCache:
+    """Built schemas for a few seconds, per (model type, model name, credentials).
+
+    The SDK asks for the schema up to three times per LLM call (parameter validation, then input
+    and output prices); rebuilding it each time cost more than the rest of the plugin's work. The
+    entry lives no longer than a failed description lookup is remembered, so a schema built from
+    fallback defaults while the server was down is not served for long.
+    """
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 256) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: dict[tuple, tuple[float, AIModelEntity | None]] = {}
+
+    def get(
+        self, kind: str, model: str, credentials: Mapping, build: Callable[[], AIModelEntity | None]
+    ) -> AIModelEntity | None:
+        try:
+            key = (kind, model, frozenset(credentials.items()))
+        except TypeError:  # an unhashable credential value: do not cache
+            return build()
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[0] > now:
+            return entry[1]
+        schema = build()  # may read the description over the network: outside the lock
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (now + self.ttl, schema)
+        return schema
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+SCHEMAS = SchemaCache()

@@ -25,6 +25,7 @@ from models._xinference.llm_request import chat_body, completion_body
 from models._xinference.llm_schema import LLMProfile, llm_entity, resolve_profile
 from models._xinference.llm_stream import AnswerStream, ChatStream
 from models._xinference.messages import chat_messages, completion_prompt, estimate_prompt_tokens
+from models._xinference.schemas import SCHEMAS
 from models._xinference.tokens import estimate_tokens
 from models._xinference.tool_markup import ToolCall
 
@@ -52,6 +53,9 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             )
 
     def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
+        return SCHEMAS.get("llm", model, credentials, lambda: self._build_schema(model, credentials))
+
+    def _build_schema(self, model: str, credentials: Mapping) -> AIModelEntity:
         # Never raises: Dify lists models with this, and a down server must not break the list.
         try:
             client = self._client(credentials)
