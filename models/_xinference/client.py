@@ -19,7 +19,7 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference import retry
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.errors import bad_response, read_limited, response_error, transport_error
+from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
 from models._xinference.stream import ByteStream, EventStream
 
@@ -127,10 +127,15 @@ class XinferenceClient:
         content_type = response.headers.get("content-type", "")
         if "event-stream" not in content_type:
             detail = read_limited(response, 300).decode("utf-8", "replace")
-            raise bad_response(
-                what, f"expected an event stream, got {content_type or 'no content type'}: {detail!r}"
-            )
-        return EventStream(response, self.credentials.server_url, what, require_done=require_done)
+            problem = f"expected an event stream, got {content_type or 'no content type'}: {detail!r}"
+            raise redact(bad_response(what, problem), self.credentials.api_key)
+        return EventStream(
+            response,
+            self.credentials.server_url,
+            what,
+            require_done=require_done,
+            secret=self.credentials.api_key,
+        )
 
     def stream_bytes(self, path: str, body: dict[str, Any], *, what: str) -> ByteStream:
         response = self._send("POST", path, body=body, what=what)
@@ -186,7 +191,7 @@ class XinferenceClient:
                 response.close()
                 logger.info("%s %s: model loading (503), retrying in %.1fs", method, path, delay)
                 continue
-            raise self._status_failure(response, what)
+            raise redact(self._status_failure(response, what), c.api_key)
 
     def _status_failure(self, response: requests.Response, what: str) -> Exception:
         if 300 <= response.status_code < 400:
@@ -230,14 +235,17 @@ class XinferenceClient:
             # download) may be endless, so quote its start instead of reading it all.
             excerpt = read_limited(response, 120).decode("utf-8", "replace")
             kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else content_type
-            raise bad_response(what, f"expected JSON, got {kind}: {excerpt!r}")
+            raise redact(
+                bad_response(what, f"expected JSON, got {kind}: {excerpt!r}"), self.credentials.api_key
+            )
         body = self._body(response, what)
         try:
             return json.loads(body)
         except ValueError:
             kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
             excerpt = body[:120].decode("utf-8", "replace")
-            raise bad_response(what, f"the body is {kind}: {excerpt!r}") from None
+            problem = f"the body is {kind}: {excerpt!r}"
+            raise redact(bad_response(what, problem), self.credentials.api_key) from None
 
 
 def _encode_json(body: dict[str, Any], what: str) -> bytes:

@@ -197,6 +197,16 @@ def bad_response(what: str, problem: str) -> InvokeServerUnavailableError:
     return InvokeServerUnavailableError(f"Xinference sent an unusable answer to {what}: {problem}")
 
 
+def redact(err: InvokeError, secret: str | None) -> InvokeError:
+    """Take the API key out of a message that quotes the server (some proxies echo request headers)."""
+    if secret and secret in str(err):
+        err.description = str(err).replace(secret, "[API key]")
+        err.args = (err.description,)
+        if isinstance(getattr(err, "detail", None), str):
+            err.detail = err.detail.replace(secret, "[API key]")  # type: ignore[attr-defined]
+    return err
+
+
 def as_credentials_error(err: Exception) -> CredentialsValidateFailedError:
     """Validation must report CredentialsValidateFailedError; keep the typed error's message."""
     if isinstance(err, CredentialsValidateFailedError):

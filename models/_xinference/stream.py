@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
-from dify_plugin.errors.model import InvokeConnectionError, InvokeServerUnavailableError
+from dify_plugin.errors.model import InvokeConnectionError, InvokeError, InvokeServerUnavailableError
 
-from models._xinference.errors import bad_response, transport_error
+from models._xinference.errors import bad_response, redact, transport_error
 from models._xinference.sse import SSEDecoder, SSEEventTooLarge
 
 
@@ -58,13 +58,24 @@ class EventStream(_OwnedResponse):
     `[DONE]`, so for it a clean EOF (no half-received event) is the normal end.
     """
 
-    def __init__(self, response: requests.Response, server_url: str, what: str, *, require_done: bool):
+    def __init__(
+        self,
+        response: requests.Response,
+        server_url: str,
+        what: str,
+        *,
+        require_done: bool,
+        secret: str | None = None,
+    ):
         super().__init__(response, server_url, what)
         self._require_done = require_done
+        self._secret = secret  # the API key: never repeated from an in-band error or an excerpt
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         try:
             yield from self._events()
+        except InvokeError as err:
+            raise redact(err, self._secret)  # noqa: B904  (the same error, re-raised)
         finally:
             self.close()
 

@@ -532,6 +532,19 @@ def _validation_422(h: _Handler) -> None:
     h.send_json(422, {"detail": detail})
 
 
+def _echo_headers(h: _Handler) -> None:
+    """A debugging proxy that quotes the request headers in its error page (the key included)."""
+    echoed = "; ".join(f"{k}: {v}" for k, v in h.headers.items())
+    h.send_json(400, {"detail": f"bad request, headers were: {echoed}"})
+
+
+def _echo_in_stream(h: _Handler) -> None:
+    h.start_chunked()
+    h.chunk(GOOD_FRAMES[0])
+    h.chunk(sse(json.dumps({"error": f"auth failed for {h.headers.get('authorization')}"})))
+    h.end_chunked()
+
+
 def _empty_200(h: _Handler) -> None:
     h.send(200, b"", "application/json")
 
@@ -543,6 +556,8 @@ MISBEHAVIOURS = {
     "missing": _missing_fields,
     "ctype": _wrong_content_type,
     "empty": _empty_200,
+    "echo": _echo_headers,
+    "sse_echo": _echo_in_stream,
     "sse_cut": _sse_cut_mid_frame,
     "sse_drop": _sse_cut_connection,
     "sse_nodone": _sse_no_done,

@@ -97,3 +97,21 @@ def test_read_timeout_inside_a_streamed_body_is_named_as_such():
     err = transport_error(requests.exceptions.ConnectionError(inner), "http://h:9997", "chat")
     assert "stopped answering for longer than the configured timeout" in str(err)
     assert "could not connect" not in str(err)
+
+
+@responses.activate
+def test_a_server_that_echoes_the_key_does_not_get_it_into_the_error():
+    """Bug: error messages quote the server's text, and a debugging proxy may echo the request
+    headers; the key then reached Dify's UI and logs."""
+    from dify_plugin.errors.model import InvokeBadRequestError
+
+    from tests.helpers import API_KEY
+
+    responses.get(
+        "http://xinference.test:9997/v1/models", json={"detail": f"bad: Bearer {API_KEY}"}, status=400
+    )
+    with pytest.raises(InvokeBadRequestError) as caught:
+        _client(api_key=API_KEY).list_models()
+    assert API_KEY not in str(caught.value) and API_KEY not in repr(caught.value.args)
+    assert "[API key]" in str(caught.value)
+    assert API_KEY not in caught.value.detail

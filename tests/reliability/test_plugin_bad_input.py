@@ -18,10 +18,26 @@ from tests.helpers import API_KEY
 from tests.reliability.plugin_harness import creds, request
 from tools.console import payloads
 
-CRASH_TYPES = {"TypeError", "KeyError", "AttributeError", "IndexError", "NotImplementedError", "RuntimeError",
-               "UnboundLocalError", "ZeroDivisionError", "RecursionError", "InvokeError"}  # fmt: skip
-TYPED = {"CredentialsValidateFailedError", "InvokeBadRequestError", "InvokeConnectionError",
-         "InvokeServerUnavailableError", "InvokeAuthorizationError", "InvokeRateLimitError"}  # fmt: skip
+CRASH_TYPES = {
+    "TypeError",
+    "KeyError",
+    "AttributeError",
+    "IndexError",
+    "NotImplementedError",
+    "RuntimeError",
+    "UnboundLocalError",
+    "ZeroDivisionError",
+    "RecursionError",
+    "InvokeError",
+}
+TYPED = {
+    "CredentialsValidateFailedError",
+    "InvokeBadRequestError",
+    "InvokeConnectionError",
+    "InvokeServerUnavailableError",
+    "InvokeAuthorizationError",
+    "InvokeRateLimitError",
+}
 CALL_TIMEOUT = 20.0
 
 LONG = "x" * 5000
@@ -35,8 +51,15 @@ HOSTILE = [
 ]
 GENERIC = ["", "   ", 123, 1.5, True, [], {}, None, "-1", "0", "99999999", "nan", "inf", "1e309", *HOSTILE]
 
-TEXT_FIELDS = ["query_prefix", "document_prefix", "query_task", "document_task", "rerank_instruction",
-               "language", "default_voice"]  # fmt: skip
+TEXT_FIELDS = [
+    "query_prefix",
+    "document_prefix",
+    "query_task",
+    "document_task",
+    "rerank_instruction",
+    "language",
+    "default_voice",
+]
 NUMBER_FIELDS = ["invoke_timeout", "max_retries", "max_chunks", "rerank_batch_size", "speed", "context_size"]
 CHOICE_FIELDS = ["function_calling", "vision", "thinking", "structured_output", "audio_format"]
 SWITCH_FIELDS = ["tls_verify", "truncate_long_texts", "tts_streaming"]
@@ -51,10 +74,23 @@ ALL_FIELDS = [
 ]
 
 SERVER_URLS_REJECTED = [
-    "", "   ", "javascript:alert(1)", "file:///etc/passwd", "ftp://127.0.0.1/", "127.0.0.1:9997",
-    "http://", "http://127.0.0.1:99999", "http://127.0.0.1:port", "http://user:pw@127.0.0.1:1",
-    "http://127.0.0.1:1/?x=1", "http://127.0.0.1:1/#frag", "http://127.0.0.1:1\nHost: evil", LONG, 42, ["x"],
-]  # fmt: skip
+    "",
+    "   ",
+    "javascript:alert(1)",
+    "file:///etc/passwd",
+    "ftp://127.0.0.1/",
+    "127.0.0.1:9997",
+    "http://",
+    "http://127.0.0.1:99999",
+    "http://127.0.0.1:port",
+    "http://user:pw@127.0.0.1:1",
+    "http://127.0.0.1:1/?x=1",
+    "http://127.0.0.1:1/#frag",
+    "http://127.0.0.1:1\nHost: evil",
+    LONG,
+    42,
+    ["x"],
+]
 # a value that must be refused for the field, whatever else is accepted
 MUST_REJECT = {  # (field, repr(value))
     *((f, repr(v)) for f in ALL_FIELDS for v in ("a\nb", "a\r\nInjected-Header: 1", "nul\x00byte", LONG)),
@@ -218,9 +254,15 @@ def test_llm_bad_tools(plugin, hostile):
 
 @pytest.mark.parametrize(
     ("name", "texts"),
-    [("none", []), ("empty-text", [""]), ("whitespace", ["  "]), ("giant", ["word " * 400_000]),
-     ("many", ["t"] * 3000), ("control", ["\x00\x1b"])],
-)  # fmt: skip
+    [
+        ("none", []),
+        ("empty-text", [""]),
+        ("whitespace", ["  "]),
+        ("giant", ["word " * 400_000]),
+        ("many", ["t"] * 3000),
+        ("control", ["\x00\x1b"]),
+    ],
+)
 @pytest.mark.parametrize("input_type", ["document", "query"])
 def test_embedding_bad_texts(plugin, hostile, name, texts, input_type):
     data = payloads.embed(
@@ -244,8 +286,9 @@ def test_embedding_bad_texts(plugin, hostile, name, texts, input_type):
     ],
 )
 def test_rerank_bad_input(plugin, hostile, name, query, docs, threshold, top_n):
-    data = payloads.rerank("rerank", creds(hostile.url("ok"), "rerank-1", invoke_timeout="10"), query, docs,
-                           threshold, top_n)  # fmt: skip
+    data = payloads.rerank(
+        "rerank", creds(hostile.url("ok"), "rerank-1", invoke_timeout="10"), query, docs, threshold, top_n
+    )
     result = _run(plugin, data)
     if result.error is None:
         found = result.chunks[0]["docs"]

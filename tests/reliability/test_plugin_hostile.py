@@ -188,8 +188,10 @@ def test_proxy_page_is_named_as_such(plugin, hostile):
 def test_num_tokens_and_schema_need_no_server(plugin, hostile):
     """Counting tokens and reading the schema must not hang on a dead server."""
     dead = creds(hostile.url("silent", scope="all"))
-    for data in (payloads.llm_num_tokens("llm", dead, [{"role": "user", "content": "hi"}]),
-                 payloads.schema("llm", "llm", dead)):  # fmt: skip
+    for data in (
+        payloads.llm_num_tokens("llm", dead, [{"role": "user", "content": "hi"}]),
+        payloads.schema("llm", "llm", dead),
+    ):
         result = _call(plugin, data, data["action"])
         assert result.error is None, result.error
 

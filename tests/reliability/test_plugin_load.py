@@ -131,8 +131,10 @@ def test_200_concurrent_mixed_sessions(setup):
     bound = max(sockets, POOL_MAXSIZE) + 4
     sockets_after = _settled(_sockets, pid, bound)
     rss_after = process.rss_bytes()
-    print(f"\nload: threads {threads}->{threads_after}, sockets {sockets}->{sockets_after}, "
-          f"rss {rss / 2**20:.0f}->{rss_after / 2**20:.0f} MiB")  # fmt: skip
+    print(
+        f"\nload: threads {threads}->{threads_after}, sockets {sockets}->{sockets_after}, "
+        f"rss {rss / 2**20:.0f}->{rss_after / 2**20:.0f} MiB"
+    )
     assert threads_after <= threads + 2, "threads leak"
     assert sockets_after <= bound, "sockets leak"
     assert rss_after - rss < 32 * 2**20, "memory grows per round"
