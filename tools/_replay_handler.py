@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, as uvicorn serves them
+    # Send headers and body without waiting for a delayed ACK (Nagle): uvicorn sets TCP_NODELAY too,
+    # and without it every replayed answer arrived ~40 ms late.
+    disable_nagle_algorithm = True
     replay: ReplayServer  # set by ReplayServer
 
     def log_message(self, format: str, *args: object) -> None:
