@@ -91,8 +91,13 @@ class PluginProcess(StdoutDemux):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        # The readers see EOF once the process is gone; let them finish before closing their pipes:
+        # under gevent (the SDK patches any process that imports it) closing a pipe another greenlet
+        # is reading raises "reentrant call".
+        for thread in self._threads:
+            thread.join(timeout=grace)
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, RuntimeError):
                 pipe.close()
         self._fail_pending("plugin process stopped")
         return proc.returncode
