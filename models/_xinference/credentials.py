@@ -7,6 +7,7 @@ raw dict again and nothing writes to it (Dify would throw such writes away anywa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -172,7 +173,25 @@ def _context_size(raw: Mapping) -> int | None:
 
 
 def parse_credentials(raw: Mapping | None) -> XinferenceCredentials:
-    """Parse Dify's credential dict; every bad value raises CredentialsValidateFailedError naming it."""
+    """Parse Dify's credential dict; every bad value raises CredentialsValidateFailedError naming it.
+
+    The same few credential dicts arrive with every call, so results are memoised (errors are not).
+    """
+    if isinstance(raw, Mapping):
+        try:
+            # the value's type is part of the key: True == 1 for hashing, but only True is a switch value
+            return _parse_memo(frozenset((k, type(v), v) for k, v in raw.items()))
+        except TypeError:  # an unhashable value (not something Dify sends): parse without the memo
+            pass
+    return _parse(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_memo(items: frozenset) -> XinferenceCredentials:
+    return _parse({k: v for k, _, v in items})
+
+
+def _parse(raw: Mapping | None) -> XinferenceCredentials:
     if not isinstance(raw, Mapping):
         raise CredentialsValidateFailedError("credentials are missing: fill in Server URL and Model UID")
     api_key = _text(raw, "api_key") or None

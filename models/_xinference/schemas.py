@@ -50,7 +50,7 @@ class SchemaCache:
         self, kind: str, model: str, credentials: Mapping, build: Callable[[], AIModelEntity | None]
     ) -> AIModelEntity | None:
         try:
-            key = (kind, model, frozenset(credentials.items()))
+            key = (kind, model, frozenset((k, type(v), v) for k, v in credentials.items()))
         except TypeError:  # an unhashable credential value: do not cache
             return build()
         now = time.monotonic()

@@ -9,7 +9,9 @@ before every invocation, which fills it), and the pooled session is reused.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Mapping, Sequence
+from decimal import Decimal
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity
@@ -160,7 +162,23 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         if completion is None:
             calls = " ".join(f"{c.function.name} {c.function.arguments}" for c in answer.tool_calls)
             completion = estimate_tokens(answer.text) + estimate_tokens(calls)
-        return self._calc_response_usage(model, credentials, prompt, completion)
+        # Self-hosted models carry no price, so the SDK's _calc_response_usage would only look the
+        # schema up twice to learn that every price is 0; build the same object directly.
+        zero = Decimal(0)
+        return LLMUsage(
+            prompt_tokens=prompt,
+            prompt_unit_price=zero,
+            prompt_price_unit=zero,
+            prompt_price=zero,
+            completion_tokens=completion,
+            completion_unit_price=zero,
+            completion_price_unit=zero,
+            completion_price=zero,
+            total_tokens=prompt + completion,
+            total_price=zero,
+            currency="USD",
+            latency=time.perf_counter() - self.started_at,
+        )
 
     def get_num_tokens(
         self,
