@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
@@ -43,13 +43,28 @@ class XinferenceModelMixin:
             client = self._client(credentials)
             description = client.describe(fresh=True)
         if not accepts(description):
-            abilities = ", ".join(sorted(description.abilities)) or "none reported"
-            raise CredentialsValidateFailedError(
-                f"Model {description.uid!r} is a {description.model_type or 'unknown'} model "
-                f"(abilities: {abilities}), not a {wanted} model: add it in Dify as a "
-                f"{description.dify_type} model instead."
-            )
+            raise CredentialsValidateFailedError(wrong_type_message(description, wanted))
         return client, description
+
+    @staticmethod
+    def _described(
+        client: XinferenceClient, wanted: str, accepts: Callable[[ModelDescription], bool]
+    ) -> ModelDescription:
+        """The (cached) description at invocation time, checked like at validation: a model relaunched
+        under the same UID as another kind gets a clear message instead of the server's 500."""
+        description = client.describe()
+        if not accepts(description):
+            raise InvokeBadRequestError(wrong_type_message(description, wanted))
+        return description
+
+
+def wrong_type_message(description: ModelDescription, wanted: str) -> str:
+    abilities = ", ".join(sorted(description.abilities)) or "none reported"
+    return (
+        f"Model {description.uid!r} is a {description.model_type or 'unknown'} model "
+        f"(abilities: {abilities}), not a {wanted} model: add it in Dify as a "
+        f"{description.dify_type} model instead."
+    )
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from dify_plugin.errors.model import InvokeBadRequestError
+from dify_plugin.errors.model import InvokeBadRequestError, InvokeError
 
 from models._xinference import retry
 from models._xinference.credentials import XinferenceCredentials
@@ -25,6 +25,7 @@ from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
 
+SCHEMA_TIMEOUT = 5.0  # seconds a schema request may wait for the model description
 MAX_JSON_BYTES = 512 * 1024 * 1024  # 2048 texts x 4096 dims as JSON text is ~170 MB
 _MAX_POOLED_SESSIONS = 64
 _sessions: dict[tuple[str, str, bool], requests.Session] = {}
@@ -70,6 +71,23 @@ class XinferenceClient:
 
     def cached_description(self) -> ModelDescription | None:
         return DESCRIPTIONS.peek(self.cache_key)
+
+    def describe_for_schema(self) -> ModelDescription | None:
+        """The description for a schema request: cached, else one quick try (no retries, at most
+        SCHEMA_TIMEOUT s); None while the server is down. Dify asks for schemas whenever it lists
+        models, and an unreachable server must neither hang that list nor break it."""
+        cached = self.cached_description()
+        if cached is not None:
+            return cached
+        c = self.credentials
+        quick = XinferenceClient(
+            c.model_copy(update={"max_retries": 0, "timeout": min(c.timeout, SCHEMA_TIMEOUT)}), self.session
+        )
+        try:
+            return quick.describe()
+        except InvokeError as err:
+            logger.info("schema of %r without the server's description: %s", c.model_uid, err)
+            return None
 
     def _fetch_description(self) -> ModelDescription:
         uid = self.credentials.model_uid

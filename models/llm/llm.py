@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Mapping, Sequence
-from decimal import Decimal
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity
@@ -30,6 +29,7 @@ from models._xinference.messages import chat_messages, completion_prompt, estima
 from models._xinference.schemas import SCHEMAS
 from models._xinference.tokens import estimate_tokens
 from models._xinference.tool_markup import ToolCall
+from models._xinference.usage import llm_usage
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,9 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
 
     @staticmethod
     def _profile(client: XinferenceClient) -> LLMProfile:
-        try:
-            description = client.describe()  # cached per server + uid + key
-        except InvokeError as exc:
-            logger.info("LLM schema from overrides and defaults: %s", exc)
-            description = None
-        return resolve_profile(client.credentials, description)
+        # The description is cached per server + uid + key; while the server is down the profile
+        # comes from the admin's overrides and safe defaults.
+        return resolve_profile(client.credentials, client.describe_for_schema())
 
     @override
     def _invoke(
@@ -162,23 +159,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         if completion is None:
             calls = " ".join(f"{c.function.name} {c.function.arguments}" for c in answer.tool_calls)
             completion = estimate_tokens(answer.text) + estimate_tokens(calls)
-        # Self-hosted models carry no price, so the SDK's _calc_response_usage would only look the
-        # schema up twice to learn that every price is 0; build the same object directly.
-        zero = Decimal(0)
-        return LLMUsage(
-            prompt_tokens=prompt,
-            prompt_unit_price=zero,
-            prompt_price_unit=zero,
-            prompt_price=zero,
-            completion_tokens=completion,
-            completion_unit_price=zero,
-            completion_price_unit=zero,
-            completion_price=zero,
-            total_tokens=prompt + completion,
-            total_price=zero,
-            currency="USD",
-            latency=time.perf_counter() - self.started_at,
-        )
+        return llm_usage(prompt, completion, time.perf_counter() - self.started_at)
 
     def get_num_tokens(
         self,

@@ -7,7 +7,6 @@ from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, ModelType
 from dify_plugin.entities.model.rerank import RerankResult
-from dify_plugin.errors.model import InvokeBadRequestError
 from dify_plugin.interfaces.model.rerank_model import RerankModel
 
 from models._xinference import rerank as rr
@@ -46,12 +45,8 @@ class XinferenceRerankModel(XinferenceModelMixin, RerankModel):
         if not docs:
             return RerankResult(model=model, docs=[])
         client = self._client(credentials)
-        description = client.describe()  # cached: steady state costs one request per batch
-        if not _is_rerank(description):
-            raise InvokeBadRequestError(
-                f"Model {description.uid!r} is a {description.model_type or 'unknown'} model, not a rerank "
-                f"model: add it in Dify as a {description.dify_type} model."
-            )
+        # cached: steady state costs one request per batch
+        description = self._described(client, "Rerank", _is_rerank)
         wanted = rr.wanted_count(top_n)
         scores = self._scores(client, description.uid, query, docs, wanted)
         selected = rr.select(scores, docs, threshold=rr.wanted_threshold(score_threshold), top_n=wanted)

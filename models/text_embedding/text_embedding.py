@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, ModelPropertyKey, ModelType
 from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
 from models._xinference import embedding as emb
@@ -21,6 +20,7 @@ from models._xinference.errors import HTTPStatusError
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
 from models._xinference.tokens import estimate_tokens
+from models._xinference.usage import embedding_usage
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
             creds = parse_credentials(credentials)
         except CredentialsValidateFailedError:
             creds = None
-        description = _schema_description(creds) if creds else None
+        description = XinferenceClient(creds).describe_for_schema() if creds else None
+        if description is not None and not _is_embedding(description):
+            description = None
         context = (description.max_tokens if description else None) or DEFAULT_CONTEXT_SIZE
         configured = creds.max_chunks if creds else XinferenceCredentials.model_fields["max_chunks"].default
         max_chunks = emb.safe_max_chunks(configured, description.dimensions if description else None)
@@ -69,12 +71,8 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         if not texts:
             return TextEmbeddingResult(model=model, embeddings=[], usage=self._usage(0))
         client = self._client(credentials)
-        description = client.describe()  # cached: steady state costs one request per batch
-        if not _is_embedding(description):
-            raise InvokeBadRequestError(
-                f"Model {description.uid!r} is a {description.model_type or 'unknown'} model, not an "
-                f"embedding model: add it in Dify as a {description.dify_type} model."
-            )
+        # cached: steady state costs one request per batch
+        description = self._described(client, "Text Embedding", _is_embedding)
         vectors, tokens = self._embed(client, description, texts, input_type)
         return TextEmbeddingResult(model=model, embeddings=vectors, usage=self._usage(tokens))
 
@@ -145,30 +143,4 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         return vectors, used
 
     def _usage(self, tokens: int) -> EmbeddingUsage:
-        # Self-hosted: no price. Not via _calc_response_usage, which would re-read the model schema.
-        latency = time.perf_counter() - self.started_at if self.started_at else 0.0
-        zero = Decimal(0)
-        return EmbeddingUsage(
-            tokens=tokens,
-            total_tokens=tokens,
-            unit_price=zero,
-            price_unit=zero,
-            total_price=zero,
-            currency="USD",
-            latency=latency,
-        )
-
-
-def _schema_description(creds: XinferenceCredentials) -> ModelDescription | None:
-    """The description for the schema: cached, else one quick try; None (defaults) if the server is down."""
-    quick = creds.model_copy(update={"max_retries": 0, "timeout": min(creds.timeout, _SCHEMA_TIMEOUT)})
-    client = XinferenceClient(quick)
-    cached = client.cached_description()
-    if cached is not None:
-        return cached
-    try:
-        description = client.describe()
-    except InvokeError as err:
-        logger.info("schema of %r uses defaults: %s", creds.model_uid, err)
-        return None
-    return description if _is_embedding(description) else None
+        return embedding_usage(tokens, time.perf_counter() - self.started_at if self.started_at else 0.0)

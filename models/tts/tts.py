@@ -105,14 +105,7 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         except CredentialsValidateFailedError:
             return voice_catalog(None), "mp3"
         creds = client.credentials
-        try:
-            description = client.describe()
-        except InvokeError as err:
-            logger.warning(
-                "voices for %r: the description is unavailable (%s)", creds.model_uid, type(err).__name__
-            )
-            description = None
-        return voice_catalog(description, creds.default_voice), creds.audio_format
+        return voice_catalog(client.describe_for_schema(), creds.default_voice), creds.audio_format
 
     @staticmethod
     def _piece_audio(client: XinferenceClient, text: str, voice: str) -> Iterator[bytes]:
