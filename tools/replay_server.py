@@ -19,6 +19,11 @@ from tools._replay_handler import _Handler
 __all__ = ["FIXTURES", "ReplayServer"]
 
 
+class _Server(ThreadingHTTPServer):
+    # Like uvicorn's backlog (2048): the default of 5 resets connections when 50 sessions start at once.
+    request_queue_size = 1024
+
+
 class ReplayServer:
     """Recorded Xinference on 127.0.0.1:<ephemeral>; a context manager."""
 
@@ -30,7 +35,7 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str, dict[str, str], bytes]] = []
         handler = type("ReplayHandler", (_Handler,), {"replay": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._httpd = _Server(("127.0.0.1", port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
 
