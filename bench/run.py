@@ -61,6 +61,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--llm-uid", default=None, help="default: test-llm (replay), the env's llm (real)")
     parser.add_argument("--embed-uid", default=None, help="default: test-embed")
     parser.add_argument(
+        "--api-key", default=None, help="API key for a real server with auth on (default: none)"
+    )
+    parser.add_argument(
         "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
