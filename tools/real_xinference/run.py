@@ -110,6 +110,25 @@ def run_pytest(targets: list[str], env_extra: dict[str, str], args: list[str], s
                 proc.kill()
 
 
+def _timed_tests(
+    server: XinferenceServer,
+    phase: str,
+    targets: list[str],
+    *,
+    env: dict[str, str],
+    args: list[str],
+    secrets: list[str],
+    timings: dict,
+) -> int:
+    """Run one phase's tests, record their time, and show the server log when they fail."""
+    t0 = time.monotonic()
+    rc = run_pytest(targets, env, args, secrets)
+    timings[f"{phase}: tests"] = time.monotonic() - t0
+    if rc not in (0, 5):
+        print(server.log_tail(), flush=True)
+    return rc
+
+
 def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict, serve: bool = False) -> int:
     launches = test_models(models)
     server = XinferenceServer(py, "open")
@@ -133,12 +152,7 @@ def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict
         targets = [
             str(p.relative_to(REPO)) for p in sorted(TESTS.glob("test_*.py")) if p.name != "test_auth.py"
         ]
-        t0 = time.monotonic()
-        rc = run_pytest(targets, env, args, [])
-        timings["open: tests"] = time.monotonic() - t0
-        if rc not in (0, 5):
-            print(server.log_tail(), flush=True)
-        return rc
+        return _timed_tests(server, "open", targets, env=env, args=args, secrets=[], timings=timings)
     except BaseException:
         print(server.log_tail(), flush=True)
         raise
@@ -159,12 +173,9 @@ def phase_auth(py: Path, models: dict[str, Path], args: list[str], timings: dict
             "XINFERENCE_REAL_API_KEY": server.api_key or "",
             "XINFERENCE_REAL_UIDS": json.dumps({role: m.uid for role, m in launches.items()}),
         }
-        t0 = time.monotonic()
-        rc = run_pytest([str((TESTS / "test_auth.py").relative_to(REPO))], env, args, [server.api_key or ""])
-        timings["auth: tests"] = time.monotonic() - t0
-        if rc not in (0, 5):
-            print(server.log_tail(), flush=True)
-        return rc
+        targets = [str((TESTS / "test_auth.py").relative_to(REPO))]
+        secrets = [server.api_key or ""]
+        return _timed_tests(server, "auth", targets, env=env, args=args, secrets=secrets, timings=timings)
     except BaseException:
         print(server.log_tail(), flush=True)
         raise
