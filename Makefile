@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay bench bench-check test-real fixtures
+.PHONY: venv test lint package run clean console replay demo bench bench-check test-real fixtures
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -33,6 +33,10 @@ run: $(STAMP)
 console: $(STAMP)
 	$(PY) -m tools.console $(ARGS)
 
+# First run, no Dify and no Xinference: the replay server plus one of every call Dify makes, printed
+demo: $(STAMP)
+	$(PY) -m tools.demo
+
 # Recorded Xinference 4.1.0 on 127.0.0.1 for the console: make replay PORT=9997
 replay: $(STAMP)
 	$(PY) -m tools.replay_server --port $(or $(PORT),9997)
@@ -46,8 +50,8 @@ bench: $(STAMP)
 bench-check: $(STAMP)
 	$(PY) -m bench --check $(ARGS)
 
-# Tests against a REAL Xinference 4.1.0 (own Python 3.11 venv cached in .cache/real-xinference, tiny local
-# models, 127.0.0.1 only, servers always stopped). Pytest args: make test-real ARGS="-k embed"
+# Tests against a REAL Xinference 4.1.0 (own Python 3.11 venv cached outside the clone in
+# ~/.cache/xinference-dify-plugin/real-xinference, tiny local models, 127.0.0.1 only, servers always stopped). Pytest args: make test-real ARGS="-k embed"
 test-real: $(STAMP)
 	$(PY) tools/real_xinference/run.py -- $(ARGS)
 

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from bench.budgets import BUDGETS
-from models._xinference import client as client_module
+from models._xinference import sessions as client_module
 from models._xinference.model_info import DESCRIPTIONS
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from models._xinference import client as client_module
+from models._xinference import sessions as client_module
 from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.schemas import SCHEMAS
 from tests.reliability.offline import offline_guard

@@ -60,11 +60,23 @@ class XinferenceModelMixin:
 
 def wrong_type_message(description: ModelDescription, wanted: str) -> str:
     abilities = ", ".join(sorted(description.abilities)) or "none reported"
-    return (
-        f"Model {description.uid!r} is a {description.model_type or 'unknown'} model "
-        f"(abilities: {abilities}), not a {wanted} model: add it in Dify as a "
-        f"{description.dify_type} model instead."
-    )
+    kind = description.model_type or "unknown"
+    article = "an" if kind[0] in "aeiou" else "a"
+    kind_phrase = "an LLM" if kind == "llm" else f"{article} {kind} model"
+    target = description.dify_type
+    if target.startswith("none"):
+        advice = f"Dify has no model type for {kind} models, so it cannot be used here."
+    else:
+        advice = f"add it in Dify as {_dify_type_phrase(target)} instead."
+    not_wanted = f"not {_dify_type_phrase(wanted)}"
+    return f"Model {description.uid!r} is {kind_phrase} (abilities: {abilities}), {not_wanted}: {advice}"
+
+
+def _dify_type_phrase(dify_type: str) -> str:
+    """'an LLM', 'a Text Embedding model', 'a TTS model' — Dify's type names with the right article."""
+    if dify_type == "LLM":
+        return "an LLM"
+    return f"a {dify_type} model"
 
 
 @contextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from typing import Any
 from urllib.parse import quote
@@ -18,36 +17,16 @@ import requests
 from dify_plugin.errors.model import InvokeBadRequestError, InvokeError
 
 from models._xinference import retry
+from models._xinference.bodies import read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
+from models._xinference.sessions import pooled_session
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_TIMEOUT = 5.0  # seconds a schema request may wait for the model description
-MAX_JSON_BYTES = 512 * 1024 * 1024  # 2048 texts x 4096 dims as JSON text is ~170 MB
-_MAX_POOLED_SESSIONS = 64
-_sessions: dict[tuple[str, str, bool], requests.Session] = {}
-_sessions_lock = threading.Lock()
-
-
-def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
-    """One keep-alive session per (server, key, TLS setting), shared by every invocation."""
-    key = (credentials.server_url, credentials.key_fingerprint, credentials.tls_verify)
-    with _sessions_lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=128, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            # True keeps REQUESTS_CA_BUNDLE working; False is the admin's explicit choice.
-            session.verify = credentials.tls_verify
-            if len(_sessions) >= _MAX_POOLED_SESSIONS:
-                _sessions.pop(next(iter(_sessions))).close()
-            _sessions[key] = session
-        return session
 
 
 class XinferenceClient:
@@ -233,37 +212,10 @@ class XinferenceClient:
         return headers
 
     def _body(self, response: requests.Response, what: str) -> bytes:
-        try:
-            chunks, size = [], 0
-            for chunk in response.iter_content(1024 * 1024):
-                size += len(chunk)
-                if size > MAX_JSON_BYTES:
-                    raise bad_response(what, f"the answer is larger than {MAX_JSON_BYTES // 2**20} MiB")
-                chunks.append(chunk)
-            return b"".join(chunks)
-        except requests.RequestException as exc:
-            raise transport_error(exc, self.credentials.server_url, what) from None
-        finally:
-            response.close()
+        return read_body(response, what, self.credentials.server_url)
 
     def _json(self, response: requests.Response, what: str) -> Any:
-        content_type = response.headers.get("content-type", "")
-        if content_type and "json" not in content_type.lower():
-            # Xinference labels every JSON answer; an HTML or text page (a proxy, a misrouted
-            # download) may be endless, so quote its start instead of reading it all.
-            excerpt = read_limited(response, 120).decode("utf-8", "replace")
-            kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else content_type
-            raise redact(
-                bad_response(what, f"expected JSON, got {kind}: {excerpt!r}"), self.credentials.api_key
-            )
-        body = self._body(response, what)
-        try:
-            return json.loads(body)
-        except ValueError:
-            kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
-            excerpt = body[:120].decode("utf-8", "replace")
-            problem = f"the body is {kind}: {excerpt!r}"
-            raise redact(bad_response(what, problem), self.credentials.api_key) from None
+        return read_json(response, what, self.credentials)
 
 
 def _encode_json(body: dict[str, Any], what: str) -> bytes:

@@ -1,9 +1,10 @@
 """Xinference chat / generate models as a Dify LLM: the SDK contract and the routing between modes.
 
-Translation lives in models/_xinference: llm_schema (profile + schema), messages, llm_request,
-llm_reply / llm_stream (answers), think, tool_markup, tokens. In steady state one invocation is one
-HTTP request: the model description comes from the process cache (the SDK asks for the schema
-before every invocation, which fills it), and the pooled session is reused.
+Translation lives beside it in models/llm: schema (profile + parameter rules), messages, request,
+reply / stream (answers), think, tool_markup; the token estimate is shared (models/_xinference).
+In steady state one invocation is one HTTP request: the model description comes from the process
+cache (the SDK asks for the schema before every invocation, which fills it), and the pooled session
+is reused.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from dify_plugin.interfaces.model.large_language_model import LargeLanguageModel
 
 from models._xinference.base import XinferenceModelMixin
 from models._xinference.client import XinferenceClient
-from models._xinference.llm_reply import Reply, chat_reply, completion_reply
-from models._xinference.llm_request import chat_body, completion_body
-from models._xinference.llm_schema import LLMProfile, llm_entity, resolve_profile
-from models._xinference.llm_stream import AnswerStream, ChatStream
-from models._xinference.messages import chat_messages, completion_prompt, estimate_prompt_tokens
 from models._xinference.schemas import SCHEMAS
 from models._xinference.tokens import estimate_tokens
-from models._xinference.tool_markup import ToolCall
 from models._xinference.usage import llm_usage
+from models.llm.messages import chat_messages, completion_prompt, estimate_prompt_tokens
+from models.llm.reply import Reply, chat_reply, completion_reply
+from models.llm.request import chat_body, completion_body
+from models.llm.schema import LLMProfile, llm_entity, resolve_profile
+from models.llm.stream import AnswerStream, ChatStream
+from models.llm.tool_markup import ToolCall
 
 logger = logging.getLogger(__name__)
 

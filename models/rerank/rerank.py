@@ -9,11 +9,11 @@ from dify_plugin.entities.model import AIModelEntity, ModelType
 from dify_plugin.entities.model.rerank import RerankResult
 from dify_plugin.interfaces.model.rerank_model import RerankModel
 
-from models._xinference import rerank as rr
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
+from models.rerank import scores as rr
 
 _CHECK_QUERY = "Dify credential check"
 

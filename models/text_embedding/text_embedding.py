@@ -12,7 +12,6 @@ from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbedd
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
-from models._xinference import embedding as emb
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials, parse_credentials
@@ -21,6 +20,7 @@ from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
 from models._xinference.tokens import estimate_tokens
 from models._xinference.usage import embedding_usage
+from models.text_embedding import vectors as emb
 
 logger = logging.getLogger(__name__)
 

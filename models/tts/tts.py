@@ -15,15 +15,15 @@ from dify_plugin.errors.model import (
 )
 from dify_plugin.interfaces.model.tts_model import TTSModel
 
-from models._xinference.audio_concat import JOINABLE_FORMATS, joined
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.errors import bad_response
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
-from models._xinference.tts_pipeline import synthesise_in_order
-from models._xinference.tts_text import split_text
-from models._xinference.tts_voices import VoiceCatalog, voice_catalog
+from models.tts.pipeline import synthesise_in_order
+from models.tts.text import split_text
+from models.tts.voices import VoiceCatalog, voice_catalog
+from models.tts.wav import JOINABLE_FORMATS, joined
 
 logger = logging.getLogger(__name__)
 

@@ -40,15 +40,28 @@ def test_foreign_errors_are_mapped(raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("fixture", "uid", "dify_type"),
-    [("llm_04_get_model.json", "test-llm", "LLM"), ("rerank_07_get_model.json", "test-rerank", "Rerank")],
+    ("fixture", "uid", "advice"),
+    [
+        (
+            "llm_04_get_model.json",
+            "test-llm",
+            "is an LLM (abilities: chat, generate, tools), not a Text Embedding "
+            "model: add it in Dify as an LLM instead.",
+        ),
+        (
+            "rerank_07_get_model.json",
+            "test-rerank",
+            "is a rerank model (abilities: rerank), not a Text Embedding "
+            "model: add it in Dify as a Rerank model instead.",
+        ),
+    ],
 )
-def test_wrong_model_type_says_which_dify_type_to_use(fixture, uid, dify_type):
+def test_wrong_model_type_says_which_dify_type_to_use(fixture, uid, advice):
     with responses.RequestsMock() as mock:
         mock.get(f"{SERVER}/v1/models/{uid}", json=fixture_json(fixture))
         with pytest.raises(CredentialsValidateFailedError) as info:
             embedding_model().validate_credentials(uid, raw_credentials(model_uid=uid))
-    assert f"add it in Dify as a {dify_type} model" in str(info.value)
+    assert str(info.value) == f"Model {uid!r} {advice}"
 
 
 def test_validation_turns_transport_and_auth_errors_into_credential_errors():

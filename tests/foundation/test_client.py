@@ -14,8 +14,9 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference.client import XinferenceClient, pooled_session
+from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
+from models._xinference.sessions import pooled_session
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
 
 CHAT = SERVER + "/v1/chat/completions"

@@ -20,9 +20,9 @@ from dify_plugin.entities.model.message import (
 )
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models._xinference.llm_request import completion_body
-from models._xinference.messages import completion_prompt
 from models._xinference.model_info import DESCRIPTIONS
+from models.llm.messages import completion_prompt
+from models.llm.request import completion_body
 from tests.helpers import fixture_json
 from tests.llm.support import (
     CHAT_URL,

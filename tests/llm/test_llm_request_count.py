@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from models._xinference import client as client_module
+from models._xinference import sessions as client_module
 from tests.helpers import SERVER, fixture_bytes, fixture_json
 from tests.llm.support import CHAT_URL, COMPLETIONS_URL, SSE, add_description, creds, hello, invoke, model
 

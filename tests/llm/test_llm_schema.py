@@ -9,7 +9,7 @@ from dify_plugin.entities.model import ModelPropertyKey
 from dify_plugin.entities.model.schema import ModelFeature
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
-from models._xinference.llm_schema import FALLBACK_CONTEXT_SIZE
+from models.llm.schema import FALLBACK_CONTEXT_SIZE
 from tests.helpers import SERVER, fixture_json, http_fixture
 from tests.llm.support import add_description, creds, model
 

@@ -17,9 +17,9 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models._xinference.messages import estimate_prompt_tokens, tools_json
 from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.tokens import estimate_tokens
+from models.llm.messages import estimate_prompt_tokens, tools_json
 from tests.helpers import fixture_json
 from tests.llm.support import (
     CHAT_URL,

@@ -19,7 +19,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference import client as client_module
+from models._xinference import bodies
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
 from tests.helpers import API_KEY
@@ -79,7 +79,7 @@ def server():
 @pytest.fixture(autouse=True)
 def _small_json_cap(monkeypatch):
     """The real cap (512 MiB) would make this process read that much; the rule is the same at 8 MiB."""
-    monkeypatch.setattr(client_module, "MAX_JSON_BYTES", 8 * 1024 * 1024)
+    monkeypatch.setattr(bodies, "MAX_JSON_BYTES", 8 * 1024 * 1024)
 
 
 def _client(server_url: str, **extra: str) -> XinferenceClient:

@@ -235,12 +235,12 @@ def test_validate_reads_the_description_and_reranks_one_tiny_document():
 
 @pytest.mark.parametrize(
     ("fixture", "dify_type"),
-    [("embed_07_get_model.json", "Text Embedding"), ("llm_04_get_model.json", "LLM")],
+    [("embed_07_get_model.json", "a Text Embedding model"), ("llm_04_get_model.json", "an LLM")],
 )
 def test_validate_names_the_dify_type_for_a_non_rerank_uid(fixture, dify_type):
     with responses.RequestsMock() as mock:
         add_description(mock, fixture)
-        with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as a {dify_type} model"):
+        with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as {dify_type} instead"):
             XinferenceRerankModel(model_schemas=[]).validate_credentials("rr", creds())
         assert len(mock.calls) == 1
 

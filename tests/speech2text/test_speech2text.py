@@ -175,7 +175,7 @@ def test_validation_accepts_both_ability_shapes_and_transcribes_the_demo(mock, a
     [
         (audio_description("ChatTTS", "ChatTTS", ["text2audio"]), "as a TTS model"),
         (audio_description("ChatTTS", "ChatTTS", "text-to-audio"), "as a TTS model"),
-        ({"model_type": "LLM", "model_name": "qwen3", "model_ability": ["chat"]}, "as a LLM model"),
+        ({"model_type": "LLM", "model_name": "qwen3", "model_ability": ["chat"]}, "as an LLM instead"),
     ],
 )
 def test_validation_rejects_models_that_do_not_transcribe(mock, description, advice):

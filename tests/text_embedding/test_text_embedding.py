@@ -356,12 +356,13 @@ def test_validate_reads_the_description_and_embeds_one_tiny_text():
 
 
 @pytest.mark.parametrize(
-    ("fixture", "dify_type"), [("llm_04_get_model.json", "LLM"), ("rerank_07_get_model.json", "Rerank")]
+    ("fixture", "dify_type"),
+    [("llm_04_get_model.json", "an LLM"), ("rerank_07_get_model.json", "a Rerank model")],
 )
 def test_validate_names_the_dify_type_for_a_non_embedding_uid(fixture, dify_type):
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=fixture_json(fixture))
-        with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as a {dify_type} model"):
+        with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as {dify_type} instead"):
             model().validate_credentials("emb", creds())
         assert len(mock.calls) == 1  # no embedding attempted
 
@@ -377,7 +378,8 @@ def test_validate_fails_when_the_tiny_embedding_fails():
 def test_invoke_on_a_non_embedding_uid_says_what_to_add_it_as():
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=fixture_json("llm_04_get_model.json"))
-        with pytest.raises(InvokeBadRequestError, match="add it in Dify as a LLM model"):
+        expected = r"is an LLM \(abilities: .*\), not a Text Embedding model: add it in Dify as an LLM"
+        with pytest.raises(InvokeBadRequestError, match=expected):
             model().invoke("emb", creds(), ["x"], None, DOCUMENT)
 
 

@@ -5,8 +5,8 @@ import threading
 import pytest
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
-from models._xinference import tts_pipeline
-from models._xinference.tts_pipeline import synthesise_in_order
+from models.tts import pipeline as tts_pipeline
+from models.tts.pipeline import synthesise_in_order
 
 SAFETY = 10  # seconds a test waits on an event before failing instead of hanging; not a timing check
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models._xinference.tts_text import split_text
+from models.tts.text import split_text
 
 
 def test_short_text_is_one_piece():

@@ -4,7 +4,7 @@ language filtering, the default and the fallback for unknown voices."""
 import pytest
 
 from models._xinference.model_info import ModelDescription
-from models._xinference.tts_voices import ALL_LANGUAGES, PLACEHOLDER, voice_catalog
+from models.tts.voices import ALL_LANGUAGES, PLACEHOLDER, voice_catalog
 from tests.tts.audio_fakes import audio_description
 
 

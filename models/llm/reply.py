@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models._xinference.errors import bad_response
-from models._xinference.think import wrap_reasoning
-from models._xinference.tool_markup import ToolCall, extract_tool_calls, make_tool_call, new_call_id
+from models.llm.think import wrap_reasoning
+from models.llm.tool_markup import ToolCall, extract_tool_calls, make_tool_call, new_call_id
 
 TokenCounts = tuple[int | None, int | None]  # (prompt, completion); None = the server did not say
 

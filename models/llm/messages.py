@@ -23,8 +23,8 @@ from dify_plugin.entities.model.message import (
 )
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models._xinference.llm_schema import LLMProfile
 from models._xinference.tokens import estimate_tokens
+from models.llm.schema import LLMProfile
 
 # Dify's "developer" role is OpenAI's newer name for system; Xinference templates know only system.
 _ROLES = {

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from models._xinference.llm_reply import TokenCounts, ToolCallAssembler, text, token_counts
 from models._xinference.stream import EventStream
-from models._xinference.think import ThinkWrapper
-from models._xinference.tool_markup import ToolCall, ToolMarkupFilter
+from models.llm.reply import TokenCounts, ToolCallAssembler, text, token_counts
+from models.llm.think import ThinkWrapper
+from models.llm.tool_markup import ToolCall, ToolMarkupFilter
 
 
 class AnswerStream:
