@@ -30,7 +30,7 @@ log = logging.getLogger("tools.package")
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the daemon's MAX_PLUGIN_PACKAGE_SIZE default
 ALWAYS_EXCLUDED = (
     "/.git", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
-    ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg",
+    ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg", ".signing/", "*.pem",
 )  # fmt: skip
 FORBIDDEN_PARTS = {
     ".git",
@@ -170,7 +170,7 @@ def _entry_problems(infos: list[zipfile.ZipInfo]) -> list[str]:
             forbidden
             or path.name == ".env"
             or path.name.startswith(".env.")
-            or path.suffix in {".pyc", ".difypkg"}
+            or path.suffix in {".pyc", ".difypkg", ".pem"}
         ):
             problems.append(f"{info.filename}: must not be packaged")
     total = sum(info.file_size for info in infos)
