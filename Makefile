@@ -33,9 +33,10 @@ package: $(STAMP)
 package-offline: $(STAMP)
 	$(PY) -m tools.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY))
 
-# Builds the offline packages, then installs the amd64 one as the daemon does with no network at all
-# (unshare -n) and serves a schema, a chat and an embedding from a local fake Xinference.
-test-offline: package-offline
+# Builds the offline packages (unsigned), then installs the amd64 one as the daemon does with no network
+# at all (unshare -n) and serves a schema, a chat and an embedding from a local fake Xinference.
+test-offline: $(STAMP)
+	$(PY) -m tools.offline
 	OFFLINE_DIST=dist $(PY) -m pytest tests/offline -s $(ARGS)
 
 # A new RSA key pair in .signing/ (git-ignored): sign with the private key, give Dify the public one

@@ -11,6 +11,7 @@ requirements must resolve from its own wheels, and it must fit the size caps of 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
 import tempfile
@@ -67,6 +68,14 @@ def build_offline(arch: str, out_dir: Path, root: Path = ROOT) -> Path:
     return path
 
 
+def write_checksums(paths: list[Path]) -> Path:
+    """<name>-<version>-offline.sha256 next to the packages, in `sha256sum -c` format."""
+    lines = [f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n" for path in sorted(paths)]
+    target = paths[0].with_name(paths[0].name.split("-offline-")[0] + "-offline.sha256")
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.offline", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
@@ -74,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arch", action="append", choices=sorted(ARCHES), help="default: both")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    built = []
     for arch in args.arch or sorted(ARCHES):
         try:
             path = build_offline(arch, args.out)
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if not check_and_sign(path, args.signing_key):
             return 1
+        built.append(path)
+    log.info("checksums in %s", write_checksums(built))
     return 0
 
 

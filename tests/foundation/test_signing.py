@@ -1,14 +1,7 @@
-"""Signed packages verify the way the Dify daemon verifies them, and tampering or another key does not.
-
-`daemon_verify` is our own re-implementation of the daemon's check (decoder/verifier.go, runtime
-reference §4.4): the SHA-256 of every entry's content in archive order, then the decimal `time` from
-the zip comment, RSA PKCS#1 v1.5 / SHA-256 against a PKCS#1 "RSA PUBLIC KEY" PEM.
-"""
+"""Signed packages verify the way the Dify daemon verifies them, and tampering or another key does not."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import stat
 import zipfile
@@ -16,27 +9,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.foundation.daemon_signature import daemon_verify
 from tools.package import build_package, check_and_sign, inspect_package
 from tools.signing import VERIFICATION_FILE, SigningError, generate_key_pair, sign_package
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def daemon_verify(package: Path, public_pem: Path) -> None:
-    """Raise unless the daemon would accept the package's signature with this public key."""
-    pem = public_pem.read_bytes()
-    if not pem.startswith(b"-----BEGIN RSA PUBLIC KEY-----"):
-        raise ValueError("the daemon reads PKCS#1 public keys only")
-    key = serialization.load_pem_public_key(pem)
-    with zipfile.ZipFile(package) as archive:
-        comment = json.loads(archive.comment)  # an unsigned package has none: the daemon fails too
-        digests = b"".join(hashlib.sha256(archive.read(i)).digest() for i in archive.infolist())
-    message = digests + str(comment["time"]).encode()
-    signature = base64.b64decode(comment["signature"])
-    key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
 
 
 @pytest.fixture(scope="module")

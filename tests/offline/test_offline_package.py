@@ -9,8 +9,10 @@ Xinference. The arm64 package cannot run here, so it must resolve completely fro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,11 +20,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from tests.e2e.packaged import python312
-from tools.lock import LOCK, parse_lock
+from tests.foundation.daemon_signature import daemon_verify
+from tools.lock import LOCK, canonical, parse_lock
 from tools.offline import MAX_PACKED, MAX_UNPACKED, build_offline, offline_suffix
-from tools.package import build_package, inspect_package
+from tools.package import build_package, check_and_sign, inspect_package
 from tools.wheels import ARCHES, needed, resolution_problems
 
 pytestmark = pytest.mark.slow
@@ -64,9 +70,42 @@ def test_package_holds_the_tree_the_lock_and_its_wheels_within_the_caps(dist, ar
     assert parse_lock("\n".join(lines[2:])) == parse_lock(lock)  # the lock's exact pins
 
 
-def test_same_tree_and_wheels_give_the_same_bytes(dist, tmp_path):
-    again = build_offline("amd64", tmp_path)
-    assert again.read_bytes() == _package(dist, "amd64").read_bytes()
+def test_checksum_file_matches_the_packages(dist):
+    (sums,) = dist.glob("*-offline.sha256")
+    listed = dict(reversed(line.split("  ")) for line in sums.read_text().splitlines())
+    assert sorted(listed) == sorted(_package(dist, arch).name for arch in ARCHES)
+    for name, digest in listed.items():
+        assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> Path:
+    """The amd64 package built again from the same tree and the cached wheels."""
+    return build_offline("amd64", tmp_path_factory.mktemp("rebuilt"))
+
+
+def test_signed_offline_package_verifies_and_a_changed_wheel_does_not(rebuilt, tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private, public = tmp_path / "key.pem", tmp_path / "key.public.pem"
+    private.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.TraditionalOpenSSL, NoEncryption()))
+    public.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.PKCS1))
+    signed = Path(shutil.copy(rebuilt, tmp_path / "signed.difypkg"))
+    assert check_and_sign(signed, private)
+    daemon_verify(signed, public)
+    tampered = tmp_path / "tampered.difypkg"
+    with zipfile.ZipFile(signed) as source, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("wheels/pydantic_core-"):
+                data = data[:100] + bytes([data[100] ^ 1]) + data[101:]
+            target.writestr(info, data)
+        target.comment = source.comment
+    with pytest.raises(InvalidSignature):
+        daemon_verify(tampered, public)
+
+
+def test_same_tree_and_wheels_give_the_same_bytes(dist, rebuilt):
+    assert rebuilt.read_bytes() == _package(dist, "amd64").read_bytes()
 
 
 def test_arm64_package_resolves_completely_from_its_own_wheels(dist, tmp_path):
@@ -104,13 +143,11 @@ def _run(no_network: list[str], command: list[str], cwd: Path, env: dict[str, st
     return done.stdout
 
 
-def _daemon_install(
-    no_network: list[str], root: Path, scratch: Path, pip_args: list[str]
-) -> tuple[float, float]:
+def _daemon_install(no_network: list[str], root: Path, scratch: Path) -> tuple[float, float]:
     """Seconds for `uv venv` + `uv pip install`, and for the whole setup with compileall and warm-up."""
     env, uv, began = _daemon_env(root, scratch), _uv(), time.monotonic()
     _run(no_network, [uv, "venv", ".venv", "--python", "3.12"], root, env)
-    _run(no_network, [uv, "pip", "install", *pip_args, "-r", "requirements.txt"], root, env)
+    _run(no_network, [uv, "pip", "install", "-r", "requirements.txt"], root, env)
     installed = time.monotonic() - began
     python = str(root / ".venv" / "bin" / "python")
     _run(no_network, [python, "-m", "compileall", "-q", "-x", r"\.venv|\.uv-cache", "."], root, env)
@@ -129,12 +166,21 @@ def test_namespace_has_no_interface_up(no_network):
     assert shown.stdout.strip() == ""
 
 
-@pytest.mark.parametrize("pip_args", [[], ["-i", MIRROR]], ids=["plain", "with-mirror"])
-def test_amd64_installs_with_no_network_and_serves_from_loopback(dist, no_network, tmp_path, pip_args):
+def test_amd64_install_ignores_a_mirror_given_with_i(dist, no_network, tmp_path):
+    """The daemon adds `-i <PIP_MIRROR_URL>` (or an auto-detected mirror): the same pins, nothing fetched."""
     root = _unpack(_package(dist, "amd64"), tmp_path / "plugin")
-    installed, total = _daemon_install(no_network, root, tmp_path, pip_args)
-    how = " ".join(pip_args) or "no -i"
-    print(f"\noffline install ({how}): venv + uv pip install {installed:.1f} s, all of setup {total:.1f} s")
+    env, uv = _daemon_env(root, tmp_path), _uv()
+    _run(no_network, [uv, "venv", ".venv", "--python", "3.12"], root, env)
+    _run(no_network, [uv, "pip", "install", "-i", MIRROR, "-r", "requirements.txt"], root, env)
+    frozen = _run(no_network, [uv, "pip", "freeze"], root, env)
+    wanted = {f"{pin.name}=={pin.version}" for pin in needed(LOCK.read_text(), "amd64")}
+    assert {canonical(line.split("==")[0]) + "==" + line.split("==")[1] for line in frozen.split()} == wanted
+
+
+def test_amd64_installs_with_no_network_and_serves_from_loopback(dist, no_network, tmp_path):
+    root = _unpack(_package(dist, "amd64"), tmp_path / "plugin")
+    installed, total = _daemon_install(no_network, root, tmp_path)
+    print(f"\noffline install: venv + uv pip install {installed:.1f} s, all of setup {total:.1f} s")  # (-s)
     loopback_only = ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
     smoke = [sys.executable, "-m", "tests.offline.namespace_smoke", str(root), str(root / ".venv/bin/python")]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
