@@ -109,9 +109,7 @@ def resolution_problems(plugin_root: Path, arch: str) -> list[str]:
     command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed"]
     command += ["--no-index", "--isolated", "--find-links", "./wheels", *target_options(arch)]
     command += ["--target", str(plugin_root / ".dry-run-target"), "-r", "requirements.txt"]
-    done = subprocess.run(
-        command, cwd=plugin_root, capture_output=True, text=True, check=False, timeout=300
-    )
+    done = subprocess.run(command, cwd=plugin_root, capture_output=True, text=True, check=False, timeout=300)
     if done.returncode != 0:
         return [f"requirements.txt does not resolve from wheels/ for linux-{arch}:\n{done.stderr[-2000:]}"]
     return []
