@@ -44,9 +44,13 @@ signing-key: $(STAMP)
 	$(PY) -m tools.signing generate .signing
 
 # Regenerate the lock requirements.txt from requirements.in (CPython 3.12, every platform, no index URL)
+# (compiled into a copy, which uv reads as the pins to keep; replaced only on change, so .venv stays valid)
 lock: $(STAMP)
+	@mkdir -p .cache && cp requirements.txt .cache/requirements.lock
 	$(VENV)/bin/uv pip compile requirements.in --universal --python-version 3.12 \
-		--custom-compile-command "make lock" --quiet -o requirements.txt
+		--custom-compile-command "make lock" --quiet -o .cache/requirements.lock
+	@cmp -s .cache/requirements.lock requirements.txt && echo "requirements.txt is up to date" \
+		|| { mv .cache/requirements.lock requirements.txt; echo "requirements.txt updated"; }
 
 run: $(STAMP)
 	@test -f .env || { echo "No .env: copy .env.example to .env and fill in the debug key from Dify → Plugins → Debug."; exit 2; }
