@@ -3,7 +3,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay demo bench bench-check test-real fixtures
+.PHONY: venv test lint package run clean console replay demo bench bench-check test-real fixtures \
+	package-offline test-offline signing-key lock
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -22,8 +23,34 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# SIGNING_KEY=path.pem signs the package(s) for the daemon's third-party verification (make signing-key)
 package: $(STAMP)
-	$(PY) -m tools.package
+	$(PY) -m tools.package $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY))
+
+# dist/<name>-<version>-offline-linux-{amd64,arm64}.difypkg: the package plus every wheel it needs, for
+# Dify sites without the package index. Wheels are fetched once per lock into
+# ~/.cache/xinference-dify-plugin/wheels (the only step that needs the index).
+package-offline: $(STAMP)
+	$(PY) -m tools.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY))
+
+# Builds the offline packages (unsigned), then installs the amd64 one as the daemon does with no network
+# at all (unshare -n) and serves a schema, a chat and an embedding from a local fake Xinference.
+test-offline: $(STAMP)
+	$(PY) -m tools.offline
+	OFFLINE_DIST=dist $(PY) -m pytest tests/offline -s $(ARGS)
+
+# A new RSA key pair in .signing/ (git-ignored): sign with the private key, give Dify the public one
+signing-key: $(STAMP)
+	$(PY) -m tools.signing generate .signing
+
+# Regenerate the lock requirements.txt from requirements.in (CPython 3.12, every platform, no index URL)
+# (compiled into a copy, which uv reads as the pins to keep; replaced only on change, so .venv stays valid)
+lock: $(STAMP)
+	@mkdir -p .cache && cp requirements.txt .cache/requirements.lock
+	$(VENV)/bin/uv pip compile requirements.in --universal --python-version 3.12 \
+		--custom-compile-command "make lock" --quiet -o .cache/requirements.lock
+	@cmp -s .cache/requirements.lock requirements.txt && echo "requirements.txt is up to date" \
+		|| { mv .cache/requirements.lock requirements.txt; echo "requirements.txt updated"; }
 
 run: $(STAMP)
 	@test -f .env || { echo "No .env: copy .env.example to .env and fill in the debug key from Dify → Plugins → Debug."; exit 2; }

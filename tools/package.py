@@ -1,6 +1,6 @@
 """Build dist/<name>-<version>.difypkg the way `dify plugin package` does, then check the result.
 
-Usage: python -m tools.package [--out DIR]
+Usage: python -m tools.package [--out DIR] [--signing-key KEY.pem]
 
 The package is a zip with file entries only, sorted by path, Deflate-compressed, with fixed
 timestamps and modes so two builds of the same tree are byte-identical. .difyignore is read with
@@ -21,15 +21,16 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from tools.archive import write_archive
 from tools.manifest_rules import manifest_problems, provider_problems, referenced_icons
+from tools.signing import VERIFICATION_FILE, SigningError, sign_package, signature_problems
 
 log = logging.getLogger("tools.package")
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the daemon's MAX_PLUGIN_PACKAGE_SIZE default
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # earliest zip date; keeps builds reproducible
 ALWAYS_EXCLUDED = (
-    "/.git/", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
-    ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg",
+    "/.git", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
+    ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg", ".signing/", "*.pem",
 )  # fmt: skip
 FORBIDDEN_PARTS = {
     ".git",
@@ -111,8 +112,7 @@ def select_files(root: Path) -> list[str]:
     return sorted(chosen)
 
 
-def _check_size(root: Path, files: list[str]) -> None:
-    sizes = {name: (root / name).stat().st_size for name in files}
+def _check_size(sizes: dict[str, int]) -> None:
     if sum(sizes.values()) > MAX_UNCOMPRESSED:
         largest = sorted(sizes, key=sizes.get, reverse=True)[:5]
         listing = ", ".join(f"{n} ({sizes[n]} B)" for n in largest)
@@ -121,31 +121,40 @@ def _check_size(root: Path, files: list[str]) -> None:
         )
 
 
-def build_package(root: Path, out_dir: Path) -> Path:
-    """Write out_dir/<name>-<version>.difypkg from the plugin tree at root and return its path."""
+def build_package(
+    root: Path,
+    out_dir: Path,
+    suffix: str = "",
+    replace: dict[str, bytes] | None = None,
+    extra: dict[str, Path] | None = None,
+) -> Path:
+    """Write out_dir/<name>-<version><suffix>.difypkg from the plugin tree at root and return its path.
+
+    `replace` swaps the content of packaged files (the offline requirements.txt), `extra` adds files
+    from outside the tree under the given entry names (wheels/); entries stay sorted by path.
+    """
     manifest_path = root / "manifest.yaml"
     if not manifest_path.is_file():
         raise PackageError(f"{manifest_path} not found")
     manifest = yaml.safe_load(manifest_path.read_text(encoding="utf-8")) or {}
-    files = select_files(root)
-    _check_size(root, files)
+    sources: dict[str, Path | bytes] = {name: root / name for name in select_files(root)}
+    sources.update(extra or {})
+    sources.update(replace or {})
+    _check_size({n: len(s) if isinstance(s, bytes) else s.stat().st_size for n, s in sources.items()})
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{manifest.get('name')}-{manifest.get('version')}.difypkg"
-    partial = target.with_suffix(".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in files:
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, so external_attr means the same on every build host
-            info.external_attr = 0o100644 << 16
-            archive.writestr(info, (root / name).read_bytes())
-    partial.replace(target)
-    return target
+    target = out_dir / f"{manifest.get('name')}-{manifest.get('version')}{suffix}.difypkg"
+    entries = (
+        (name, data if isinstance(data, bytes) else data.read_bytes())
+        for name, data in sorted(sources.items())
+    )
+    return write_archive(target, entries)
 
 
 def _entry_problems(infos: list[zipfile.ZipInfo]) -> list[str]:
     problems = []
     names = [info.filename for info in infos]
+    if names[-1:] == [VERIFICATION_FILE]:  # the signer appends it after the sorted entries
+        names = names[:-1]
     if names != sorted(names) or len(set(names)) != len(names):
         problems.append("entries are not sorted by path, or repeat")
     for info in infos:
@@ -161,7 +170,7 @@ def _entry_problems(infos: list[zipfile.ZipInfo]) -> list[str]:
             forbidden
             or path.name == ".env"
             or path.name.startswith(".env.")
-            or path.suffix in {".pyc", ".difypkg"}
+            or path.suffix in {".pyc", ".difypkg", ".pem"}
         ):
             problems.append(f"{info.filename}: must not be packaged")
     total = sum(info.file_size for info in infos)
@@ -216,15 +225,40 @@ def inspect_package(path: Path) -> list[str]:
         bad = archive.testzip()
         if bad:
             problems.append(f"{bad}: CRC check failed")
-        if archive.comment:
-            problems.append("zip comment set (only signing writes one)")
+        problems += signature_problems(archive)
         return problems + _content_problems(archive, {i.filename for i in infos if not i.is_dir()})
+
+
+def check_and_sign(path: Path, signing_key: Path | None = None) -> bool:
+    """Inspect the built package, sign it when a key is given, inspect again; remove it on any problem."""
+    problems = inspect_package(path)
+    if not problems and signing_key:
+        try:
+            sign_package(path, signing_key)
+        except SigningError as exc:
+            problems = [f"cannot sign: {exc}"]
+        else:
+            problems = inspect_package(path)
+    for problem in problems:
+        log.error("%s", problem)
+    if problems:
+        # Removed so nothing downstream (an upload step, a colleague) installs a package the daemon refuses.
+        path.unlink()
+        log.error("%s had %d problem(s) and was removed", path, len(problems))
+        return False
+    with zipfile.ZipFile(path) as archive:
+        count, size = len(archive.infolist()), sum(i.file_size for i in archive.infolist())
+    how = "signed" if signing_key else "unsigned"
+    packed = path.stat().st_size
+    log.info("built %s (%s): %d files, %d B unpacked, %d B packed", path, how, count, size, packed)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=root / "dist", help="output folder (default: dist/)")
+    parser.add_argument("--signing-key", type=Path, help="RSA private key (PEM) to sign the package with")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
@@ -232,18 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     except PackageError as exc:
         log.error("cannot package: %s", exc)
         return 1
-    problems = inspect_package(path)
-    for problem in problems:
-        log.error("%s", problem)
-    if problems:
-        # Removed so nothing downstream (an upload step, a colleague) installs a package the daemon refuses.
-        path.unlink()
-        log.error("%s had %d problem(s) and was removed", path, len(problems))
-        return 1
-    with zipfile.ZipFile(path) as archive:
-        count, size = len(archive.infolist()), sum(i.file_size for i in archive.infolist())
-    log.info("built %s: %d files, %d B unpacked, %d B packed", path, count, size, path.stat().st_size)
-    return 0
+    return 0 if check_and_sign(path, args.signing_key) else 1
 
 
 if __name__ == "__main__":
