@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay demo bench bench-check test-real fixtures
+.PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# Everything `make test` needs from the package index, done before pytest (which never reaches an index):
+# the fresh venv of the packaged plugin (tests/e2e/test_package.py), cached in .cache/ per requirements.txt
+test-setup: $(STAMP)
+	$(PY) -m tests.e2e.packaged
+
+test: $(STAMP) test-setup
 	$(PY) -m pytest
 
 lint: $(STAMP)
