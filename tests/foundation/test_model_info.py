@@ -98,9 +98,23 @@ def test_cache_hits_until_ttl_then_refetches():
 
 
 def test_cache_keys_separate_servers_uids_and_keys():
+    """Each key differs from the first in one part only; a cache that ignored that part would hand
+    back the first key's entry instead of fetching (and later returning) its own."""
     cache = DescriptionCache()
-    for key in [("http://a", "u", ""), ("http://b", "u", ""), ("http://a", "v", ""), ("http://a", "u", "k1")]:
-        assert cache.get(key, lambda k=key: ModelDescription(uid=k[1], model_type=k[0])).model_type == key[0]
+    keys = [("http://a", "u", ""), ("http://b", "u", ""), ("http://a", "v", ""), ("http://a", "u", "k1")]
+    fetched = []
+    for number, key in enumerate(keys):
+        got = cache.get(
+            key, lambda n=number: fetched.append(n) or ModelDescription(uid="u", model_type=f"t{n}")
+        )
+        assert got.model_type == f"t{number}", key
+    assert fetched == [0, 1, 2, 3]  # four misses: no key was taken for another
+    assert [cache.get(key, lambda: pytest.fail("a hit was expected")).model_type for key in keys] == [
+        "t0",
+        "t1",
+        "t2",
+        "t3",
+    ]
 
 
 def test_failures_are_remembered_briefly():
