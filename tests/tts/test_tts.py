@@ -14,7 +14,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models.tts.tts import WORD_LIMIT, XinferenceTTSModel
+from models.tts.tts import XinferenceTTSModel
 from tests.helpers import API_KEY, raw_credentials
 from tests.tts.audio_fakes import DESCRIBE_URL, SPEECH_URL, Trickle, audio_description, wav_file
 
@@ -23,6 +23,8 @@ CHATTTS = audio_description("ChatTTS", "ChatTTS", ["text2audio", "text2audio_zer
 KOKORO = audio_description("Kokoro-82M", "Kokoro", ["text2audio", "text2audio_zero_shot"])
 F5 = audio_description("F5-TTS", "F5-TTS", ["text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"])
 LONG_TEXT = " ".join(f"Sentence number {i} is here and it says something." for i in range(30))
+
+WORD_LIMIT = 300  # documented (README "Speech to text and text to speech"): characters per TTS piece
 
 
 def creds(**kw):
