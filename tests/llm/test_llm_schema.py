@@ -15,7 +15,7 @@ from tests.llm.support import add_description, creds, model
 F = ModelFeature
 TOOLS = [F.TOOL_CALL, F.MULTI_TOOL_CALL, F.STREAM_TOOL_CALL]
 
-FALLBACK_CONTEXT_SIZE = 4096  # documented (README "Adding a model"): the context size while the server is silent
+FALLBACK_CONTEXT_SIZE = 4096  # documented (README "Adding a model"): used while the server is silent
 
 
 def schema(uid="test-llm", **cred_overrides):
