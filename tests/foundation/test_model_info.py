@@ -8,7 +8,7 @@ from dify_plugin.errors.model import InvokeBadRequestError, InvokeConnectionErro
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.model_info import DescriptionCache, ModelDescription, parse_abilities
+from models._xinference.model_info import DESCRIPTIONS, DescriptionCache, ModelDescription, parse_abilities
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
 
 
@@ -95,6 +95,23 @@ def test_cache_hits_until_ttl_then_refetches():
     clock.now += 2
     cache.get(key, fetch)
     assert len(fetches) == 2
+
+
+def test_the_process_cache_keeps_a_description_five_minutes():
+    """README: "the model description is cached in the plugin process for five minutes"."""
+    clock = FakeClock()
+    cache = DescriptionCache(clock=clock)  # the defaults the process-wide cache uses
+    fetches = []
+    key = ("http://s", "u", "")
+    fetch = lambda: fetches.append(1) or ModelDescription(uid="u", model_type="llm")  # noqa: E731
+    cache.get(key, fetch)
+    clock.now += 299
+    cache.get(key, fetch)
+    assert len(fetches) == 1
+    clock.now += 2
+    cache.get(key, fetch)
+    assert len(fetches) == 2
+    assert DESCRIPTIONS.ttl == 300
 
 
 def test_cache_keys_separate_servers_uids_and_keys():
