@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint package run clean console replay demo bench bench-check test-real fixtures \
+.PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
 	package-offline test-offline signing-key lock
 
 $(PY):
@@ -16,7 +16,12 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-test: $(STAMP)
+# Everything `make test` needs from the package index, done before pytest (which never reaches an index):
+# the fresh venv of the packaged plugin (tests/e2e/test_package.py), cached in .cache/ per requirements.txt
+test-setup: $(STAMP)
+	$(PY) -m tests.e2e.packaged
+
+test: $(STAMP) test-setup
 	$(PY) -m pytest
 
 lint: $(STAMP)

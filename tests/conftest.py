@@ -1,13 +1,27 @@
+from pathlib import Path
+
 import pytest
 
 from models._xinference import sessions as client_module
 from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.schemas import SCHEMAS
+from tests.plugin_process import new_blocked_contacts
 from tests.reliability.offline import offline_guard
 
 # Offline guard for the whole run, installed at import so collection is covered too: any connection
 # or name lookup outside loopback raises, and the fixture below fails the test that caused it.
 offline_guard.install()
+
+PROCESS_TEST_TIMEOUT = 300  # s; plugin processes, servers, packaging on a loaded 2-core machine
+_PROCESS_DIRS = tuple(str(Path(__file__).parent / d) for d in ("e2e", "reliability", "real"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The generous cap for tests that start processes (pytest.ini's `timeout` is for the rest)."""
+    for item in items:
+        starts_processes = item.get_closest_marker("slow") or str(item.fspath).startswith(_PROCESS_DIRS)
+        if starts_processes and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(PROCESS_TEST_TIMEOUT))
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +29,10 @@ def _offline_guard():
     yield  # violations from collection or module fixtures are reported by the next test, not dropped
     if blocked := offline_guard.take_violations():
         pytest.fail("contacted a host other than 127.0.0.1:\n" + "\n".join(blocked), pytrace=False)
+    if blocked := new_blocked_contacts():  # from a plugin process (or other child) the suite started
+        pytest.fail(
+            "a child process contacted a host other than 127.0.0.1:\n" + "\n".join(blocked), pytrace=False
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ def fixture_json(name: str) -> Any:
 
 
 def http_fixture(name: str) -> tuple[int, dict[str, str], bytes]:
-    """Parse a `curl -i` dump: (status, headers, body)."""
+    """Parse a `curl -i` dump: (status, headers, body); the body must be exactly content-length long."""
     raw = fixture_bytes(name)
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
@@ -29,6 +29,8 @@ def http_fixture(name: str) -> tuple[int, dict[str, str], bytes]:
     for line in lines[1:]:
         name_, _, value = line.partition(":")
         headers[name_.strip().lower()] = value.strip()
+    if "content-length" in headers:
+        assert int(headers["content-length"]) == len(body), f"{name}: body length differs from content-length"
     return status, headers, body
 
 

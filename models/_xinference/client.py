@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from dify_plugin.errors.model import InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
 from models._xinference import retry
 from models._xinference.bodies import read_body, read_json
@@ -51,10 +51,13 @@ class XinferenceClient:
     def cached_description(self) -> ModelDescription | None:
         return DESCRIPTIONS.peek(self.cache_key)
 
-    def describe_for_schema(self) -> ModelDescription | None:
+    def describe_for_schema(self, *, raise_authorization: bool = False) -> ModelDescription | None:
         """The description for a schema request: cached, else one quick try (no retries, at most
         SCHEMA_TIMEOUT s); None while the server is down. Dify asks for schemas whenever it lists
-        models, and an unreachable server must neither hang that list nor break it."""
+        models, and an unreachable server must neither hang that list nor break it.
+
+        `raise_authorization`: an invocation raises a rejected key instead of sending its request
+        with the same key (Xinference counts every 401 towards banning the client's IP)."""
         cached = self.cached_description()
         if cached is not None:
             return cached
@@ -64,6 +67,13 @@ class XinferenceClient:
         )
         try:
             return quick.describe()
+        except InvokeAuthorizationError:
+            if raise_authorization:
+                raise
+            logger.info(
+                "schema of %r without the server's description: the API key was rejected", c.model_uid
+            )
+            return None
         except InvokeError as err:
             logger.info("schema of %r without the server's description: %s", c.model_uid, err)
             return None

@@ -67,10 +67,11 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         return llm_entity(model, self._profile(client))
 
     @staticmethod
-    def _profile(client: XinferenceClient) -> LLMProfile:
+    def _profile(client: XinferenceClient, *, invoking: bool = False) -> LLMProfile:
         # The description is cached per server + uid + key; while the server is down the profile
-        # comes from the admin's overrides and safe defaults.
-        return resolve_profile(client.credentials, client.describe_for_schema())
+        # comes from the admin's overrides and safe defaults. A rejected key is not: an invocation
+        # stops at the description's 401 instead of sending the same key a second time.
+        return resolve_profile(client.credentials, client.describe_for_schema(raise_authorization=invoking))
 
     @override
     def _invoke(
@@ -85,7 +86,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
-        profile = self._profile(client)
+        profile = self._profile(client, invoking=True)
         uid = client.credentials.model_uid
         chat = profile.mode is LLMMode.CHAT
         if chat:

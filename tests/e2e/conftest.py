@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.plugin_process import GuardedPluginProcess
 from tools.console.credentials import build
 from tools.console.runtime import REPO_ROOT, PluginProcess
 from tools.replay_server import ReplayServer
@@ -28,8 +29,8 @@ def replay() -> Iterator[ReplayServer]:
 
 @pytest.fixture(scope="module")
 def plugin() -> Iterator[PluginProcess]:
-    """One plugin process per test module, started exactly as the daemon starts it."""
-    process = PluginProcess(env={"HEARTBEAT_INTERVAL": "1"})
+    """One plugin process per test module, started exactly as the daemon starts it (guarded)."""
+    process = GuardedPluginProcess(env={"HEARTBEAT_INTERVAL": "1"})
     process.start(timeout=60)
     yield process
     process.stop()

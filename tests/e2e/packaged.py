@@ -1,17 +1,24 @@
 """Build, unpack and install the .difypkg the way the Marketplace pipeline checks it.
 
 The fresh venv (Python 3.12, only the package's requirements.txt) is cached in .cache/ under the hash
-of that requirements.txt, so `make test` installs again only when the requirements change.
+of that requirements.txt. Installing it needs the package index, so pytest never does it: `make
+test-setup` (a prerequisite of `make test`) runs `python -m tests.e2e.packaged`, and a test run that
+finds no venv for the current requirements fails (CI=true) or skips, saying to run that step.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from tools.console.runtime import REPO_ROOT
 from tools.package import build_package
@@ -44,18 +51,34 @@ def clean_env(home: Path) -> dict[str, str]:
     return {"PYTHONPATH": "", "PYTHONNOUSERSITE": "1", "HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+def _venv_for(requirements: Path) -> Path:
+    return CACHE / f"pkg-venv-{hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]}"
+
+
 def fresh_venv(requirements: Path) -> Path:
-    """A venv holding exactly `requirements` (from the unpacked package); returns its python."""
+    """The prepared venv holding exactly `requirements` (from the unpacked package); returns its python.
+
+    Never installs (that would reach the package index from inside pytest)."""
+    venv = _venv_for(requirements)
+    if not (venv / ".complete").is_file():
+        why = f"no venv for this requirements.txt ({venv.name}): run `make test-setup` first"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why, pytrace=False)
+        pytest.skip(why)
+    return venv / "bin" / "python"
+
+
+def prepare_venv(requirements: Path) -> Path:
+    """Build (or reuse) the venv for `requirements`; the setup step, with the index. Returns its python."""
     CACHE.mkdir(exist_ok=True)
-    # Several test runs may share this working tree; one builds, the others wait and reuse.
+    # Several runs may share this working tree; one builds, the others wait and reuse.
     with open(CACHE / "pkg-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _fresh_venv_locked(requirements)
+        return _prepare_venv_locked(requirements)
 
 
-def _fresh_venv_locked(requirements: Path) -> Path:
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
-    venv = CACHE / f"pkg-venv-{digest}"
+def _prepare_venv_locked(requirements: Path) -> Path:
+    venv = _venv_for(requirements)
     python = venv / "bin" / "python"
     if (venv / ".complete").is_file():
         return python
@@ -77,3 +100,15 @@ def _fresh_venv_locked(requirements: Path) -> Path:
         raise RuntimeError(f"pip install -r requirements.txt failed:\n{done.stdout}{done.stderr[-4000:]}")
     (venv / ".complete").write_text(requirements.read_text(encoding="utf-8"), encoding="utf-8")
     return python
+
+
+def main() -> None:
+    """`make test-setup`: the venv for the requirements.txt inside the package, as the tests unpack it."""
+    with tempfile.TemporaryDirectory() as workdir:
+        requirements = build_and_unpack(Path(workdir)) / "requirements.txt"
+        python = prepare_venv(requirements)
+    print(f"packaged-plugin venv ready: {python.parent.parent.relative_to(REPO_ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ import wave
 import pytest
 
 from tests.e2e.conftest import API_KEY
+from tests.plugin_process import run as run_guarded
 from tools.console.runtime import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -21,7 +22,7 @@ def console(replay):
     env = {**os.environ, "XINFERENCE_SERVER_URL": replay.url, "XINFERENCE_API_KEY": API_KEY}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(
+        done = run_guarded(
             [sys.executable, "-m", "tools.console", *args],
             cwd=REPO_ROOT,
             env=env,

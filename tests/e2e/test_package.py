@@ -18,8 +18,8 @@ import pytest
 
 from tests.e2e.daemon_checks import ok
 from tests.e2e.packaged import build_and_unpack, clean_env, fresh_venv
+from tests.plugin_process import GuardedPluginProcess, popen
 from tools.console import payloads
-from tools.console.runtime import PluginProcess
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def serverless(unpacked) -> Iterator[tuple[subprocess.Popen, int]]:
     env = {**os.environ, **env, "INSTALL_METHOD": "serverless", "SERVERLESS_HOST": "127.0.0.1"}
     env["SERVERLESS_PORT"] = str(port)
     # Own process group: gunicorn forks workers, and all of them must go when the test ends.
-    proc = subprocess.Popen(
+    proc = popen(
         [python, "-m", "main"],
         cwd=root,
         env=env,
@@ -103,7 +103,7 @@ def test_serverless_mode_answers_http_within_20_s(serverless):
 
 def test_local_mode_heartbeats_and_answers_schema(unpacked, creds):
     root, python, env = unpacked
-    process = PluginProcess(plugin_root=root, python=python, env=env)
+    process = GuardedPluginProcess(plugin_root=root, python=python, env=env)
     try:
         ready = process.start(timeout=60)
         print(f"\npackaged plugin: first heartbeat after {ready:.2f} s")  # a number for the report (-s)

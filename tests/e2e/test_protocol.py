@@ -9,8 +9,8 @@ import pytest
 
 from tests.e2e.conftest import API_KEY
 from tests.e2e.daemon_checks import ok
+from tests.plugin_process import GuardedPluginProcess
 from tools.console import payloads
-from tools.console.runtime import PluginProcess
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +110,7 @@ def test_no_protocol_violations_so_far(plugin):
 
 def test_over_long_line_is_fatal_for_its_session(creds, replay):
     # A tiny limit stands in for the daemon's 5 MiB: an embedding reply is far longer than 2 KiB.
-    process = PluginProcess(max_line_bytes=2048)
+    process = GuardedPluginProcess(max_line_bytes=2048)
     process.start(timeout=60)
     try:
         result = process.call(
@@ -123,7 +123,7 @@ def test_over_long_line_is_fatal_for_its_session(creds, replay):
 
 
 def test_sigterm_stops_the_plugin_promptly():
-    process = PluginProcess()
+    process = GuardedPluginProcess()
     process.start(timeout=60)
     began = time.monotonic()
     rc = process.stop(grace=10)
@@ -133,4 +133,4 @@ def test_sigterm_stops_the_plugin_promptly():
 def test_refuses_to_run_as_pid_1(monkeypatch):
     monkeypatch.setattr("tools.console.runtime.os.getpid", lambda: 1)
     with pytest.raises(RuntimeError, match="PID 1"):
-        PluginProcess().start()
+        GuardedPluginProcess().start()

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from tools.console.runtime import PluginProcess
+from tests.plugin_process import GuardedPluginProcess
 from tools.console.session import PluginError, ProtocolViolation
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ FAKE_MAIN = textwrap.dedent(
 def fake(tmp_path_factory):
     root = tmp_path_factory.mktemp("fake-plugin")
     (root / "main.py").write_text(FAKE_MAIN)
-    process = PluginProcess(plugin_root=root)
+    process = GuardedPluginProcess(plugin_root=root)
     process.start(timeout=20)
     yield process
     process.stop()

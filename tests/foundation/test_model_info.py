@@ -8,7 +8,7 @@ from dify_plugin.errors.model import InvokeBadRequestError, InvokeConnectionErro
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.model_info import DescriptionCache, ModelDescription, parse_abilities
+from models._xinference.model_info import DESCRIPTIONS, DescriptionCache, ModelDescription, parse_abilities
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
 
 
@@ -97,10 +97,41 @@ def test_cache_hits_until_ttl_then_refetches():
     assert len(fetches) == 2
 
 
+def test_the_process_cache_keeps_a_description_five_minutes():
+    """README: "the model description is cached in the plugin process for five minutes"."""
+    clock = FakeClock()
+    cache = DescriptionCache(clock=clock)  # the defaults the process-wide cache uses
+    fetches = []
+    key = ("http://s", "u", "")
+    fetch = lambda: fetches.append(1) or ModelDescription(uid="u", model_type="llm")  # noqa: E731
+    cache.get(key, fetch)
+    clock.now += 299
+    cache.get(key, fetch)
+    assert len(fetches) == 1
+    clock.now += 2
+    cache.get(key, fetch)
+    assert len(fetches) == 2
+    assert DESCRIPTIONS.ttl == 300
+
+
 def test_cache_keys_separate_servers_uids_and_keys():
+    """Each key differs from the first in one part only; a cache that ignored that part would hand
+    back the first key's entry instead of fetching (and later returning) its own."""
     cache = DescriptionCache()
-    for key in [("http://a", "u", ""), ("http://b", "u", ""), ("http://a", "v", ""), ("http://a", "u", "k1")]:
-        assert cache.get(key, lambda k=key: ModelDescription(uid=k[1], model_type=k[0])).model_type == key[0]
+    keys = [("http://a", "u", ""), ("http://b", "u", ""), ("http://a", "v", ""), ("http://a", "u", "k1")]
+    fetched = []
+    for number, key in enumerate(keys):
+        got = cache.get(
+            key, lambda n=number: fetched.append(n) or ModelDescription(uid="u", model_type=f"t{n}")
+        )
+        assert got.model_type == f"t{number}", key
+    assert fetched == [0, 1, 2, 3]  # four misses: no key was taken for another
+    assert [cache.get(key, lambda: pytest.fail("a hit was expected")).model_type for key in keys] == [
+        "t0",
+        "t1",
+        "t2",
+        "t3",
+    ]
 
 
 def test_failures_are_remembered_briefly():

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.plugin_process import popen
 from tools.package import build_package
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def closed_port() -> int:
 def start_plugin(cwd: Path, env: dict[str, str]) -> subprocess.Popen:
     assert os.getpid() != 1, "the SDK kills itself when its parent is PID 1; run tests under an init"
     argv = [sys.executable, "-m", "main"]
-    return subprocess.Popen(
+    return popen(
         argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
 

@@ -7,9 +7,10 @@ import json
 import pytest
 import requests
 import responses
+from dify_plugin.errors.model import InvokeAuthorizationError
 
 from models._xinference import sessions as client_module
-from tests.helpers import SERVER, fixture_bytes, fixture_json
+from tests.helpers import SERVER, fixture_bytes, fixture_json, http_fixture
 from tests.llm.support import CHAT_URL, COMPLETIONS_URL, SSE, add_description, creds, hello, invoke, model
 
 ANSWERS = {
@@ -66,3 +67,20 @@ def test_no_auth_probe_and_the_key_goes_with_the_one_request():
         urls = [c.request.url for c in mock.calls]
         assert urls == [f"{SERVER}/v1/models/test-llm", CHAT_URL, CHAT_URL]
         assert {c.request.headers["Authorization"] for c in mock.calls} == {"Bearer xf-key-1"}
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "blocking"])
+def test_a_rejected_key_is_sent_once_per_chat(stream):
+    """Dify asks for the schema, then invokes: the description's 401 ends it, no chat request follows."""
+    status, headers, body = http_fixture("auth_10_chat_bad_key.txt")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(
+            f"{SERVER}/v1/models/test-llm", status=status, body=body, content_type=headers["content-type"]
+        )
+        mock.post(CHAT_URL, status=status, body=body, content_type=headers["content-type"])
+        model().get_model_schema("test-llm", creds(api_key="xf-wrong", max_retries="5"))
+        with pytest.raises(InvokeAuthorizationError):
+            invoke(stream=stream, api_key="xf-wrong", max_retries="5")
+        assert [(c.request.method, c.request.url) for c in mock.calls] == [
+            ("GET", f"{SERVER}/v1/models/test-llm")
+        ]

@@ -44,10 +44,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def plugin():
-    """One plugin process for the whole run, as the Dify daemon keeps one."""
-    from tools.console.runtime import PluginProcess
+    """One plugin process for the whole run, as the Dify daemon keeps one (guarded: 127.0.0.1 only)."""
+    from tests.plugin_process import GuardedPluginProcess
 
-    proc = PluginProcess()
+    proc = GuardedPluginProcess()
     proc.start(timeout=60)
     yield proc
     proc.stop()

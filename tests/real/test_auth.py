@@ -114,9 +114,9 @@ def test_wrong_key_invoke_sends_exactly_one_request(plugin, proxy):
     assert err["error_type"] == "InvokeAuthorizationError"
     assert WRONG_KEYS["i-llm"] not in str(err)
     seen = proxy.requests()
-    assert seen and all(r.status == 401 for r in seen), seen
-    # at most the description and the chat request; none of them sent twice
-    assert len(seen) <= 2 and len({(r.method, r.path) for r in seen}) == len(seen), seen
+    # exactly one: the description's 401 ends the invocation before any chat request is sent
+    assert len(seen) == 1 and seen[0].status == 401 and seen[0].has_auth, seen
+    assert (seen[0].method, seen[0].path) == ("GET", f"/v1/models/{UIDS['llm']}"), seen
 
 
 def test_key_still_works_after_the_failures(plugin, api_key):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import struct
 import threading
@@ -108,6 +109,8 @@ class HostileServer:
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self._counts: Counter[str] = Counter()
+        self._client_closed = threading.Condition(self._lock)
+        self._closed_paths: list[str] = []  # requests whose client closed the connection while we stalled
         self._httpd = _Server((host, 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
@@ -144,6 +147,19 @@ class HostileServer:
         with self._lock:
             self._counts[key] += 1
             return self._counts[key]
+
+    def saw_client_close(self, path: str) -> None:
+        with self._client_closed:
+            self._closed_paths.append(path)
+            self._client_closed.notify_all()
+
+    def wait_client_closed(self, server_url: str, timeout: float) -> bool:
+        """True once the client closed its socket during a stall of a request under `server_url`."""
+        prefix = "/" + server_url.rsplit("/", 1)[1] + "/"
+        with self._client_closed:
+            return self._client_closed.wait_for(
+                lambda: any(p.startswith(prefix) for p in self._closed_paths), timeout
+            )
 
     def record(self, entry: tuple[str, str, dict[str, str], bytes]) -> None:
         with self._lock:
@@ -244,6 +260,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def hang(self, seconds: float = STALL_SECONDS) -> None:
         self.owner.stopping.wait(seconds)
+        self.close_connection = True
+
+    def stall_until_client_closes(self, seconds: float = STALL_SECONDS) -> None:
+        """Send nothing more; record when the client closes its end (EOF), or give up after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while not self.owner.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+            if not readable:
+                continue
+            try:
+                data = self.connection.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                self.owner.saw_client_close(self.path)
+                break
         self.close_connection = True
 
     def stream_requested(self) -> bool:
@@ -394,11 +426,11 @@ def _sse_non_json(h: _Handler) -> None:
 
 
 def _sse_stall(h: _Handler) -> None:
-    """Two frames, then silence longer than the read timeout."""
+    """Two frames, then silence longer than the read timeout (watching for the client to hang up)."""
     h.start_chunked()
     for frame in GOOD_FRAMES[:2]:
         h.chunk(frame)
-    h.hang()
+    h.stall_until_client_closes()
 
 
 def _sse_endless_line(h: _Handler) -> None:

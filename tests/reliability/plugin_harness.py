@@ -1,8 +1,7 @@
 """The real plugin process, as the reliability suite runs it, and the evidence it leaves behind.
 
-`GuardedPlugin` is the console runtime's PluginProcess with three additions: the offline guard is
-installed in the child (sitecustomize on PYTHONPATH), proxy variables are blanked so 127.0.0.1
-traffic cannot be routed elsewhere, and everything the process says — every session's chunks and
+`GuardedPlugin` is the suite's guarded plugin process (tests/plugin_process.py: offline guard in the
+child, proxy variables blanked) that also keeps everything the process says — every session's chunks and
 errors (tracebacks included), log events, stray stdout, all of stderr — is kept in EVIDENCE for the
 secrets test.
 """
@@ -12,16 +11,12 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from pathlib import Path
 
 from tests.helpers import API_KEY
+from tests.plugin_process import GuardedPluginProcess
 from tests.reliability.offline import offline_guard
 from tools.console import payloads
-from tools.console.runtime import PluginProcess, SessionResult
-
-OFFLINE_DIR = str(Path(offline_guard.__file__).parent)
-_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-NO_PROXY_ENV = {name: "" for name in _PROXY_VARS}
+from tools.console.runtime import SessionResult
 
 
 class Evidence:
@@ -50,9 +45,9 @@ class Evidence:
 EVIDENCE = Evidence()
 
 
-class GuardedPlugin(PluginProcess):
+class GuardedPlugin(GuardedPluginProcess):
     def __init__(self, env: dict[str, str] | None = None) -> None:
-        super().__init__(env={"PYTHONPATH": OFFLINE_DIR, **NO_PROXY_ENV, **(env or {})})
+        super().__init__(env=env)
         self._stderr_all: list[bytes] = []
 
     def start(self, timeout: float = 60.0) -> float:

@@ -7,7 +7,6 @@ typed error the foundation decided on, within the timeout plus a margin.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -23,7 +22,7 @@ from models._xinference import bodies
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
 from tests.helpers import API_KEY
-from tests.reliability.hostile_server import CHAT_PIECES, HostileServer, closed_port
+from tests.reliability.hostile_server import CHAT_PIECES, STALL_SECONDS, HostileServer, closed_port
 
 TIMEOUT = 2.0  # invoke_timeout for every case; hang cases must end within it plus MARGIN
 MARGIN = 3.0
@@ -204,9 +203,24 @@ def test_the_key_is_sent_only_to_the_configured_server(server):
     assert headers["authorization"] == f"Bearer {API_KEY}"
 
 
-def test_stalled_stream_releases_its_connection(server):
-    """After a read timeout the response is closed: no thread of ours stays blocked on the socket."""
-    before = threading.active_count()
-    for _ in range(3):
-        _run(_stream, _client(server.url("sse_stall")))
-    assert threading.active_count() <= before + 3  # server handler threads may still be sleeping
+def test_stalled_stream_is_closed_not_left_open(server):
+    """After the read timeout the client closes the response: the server sees its socket closed at once,
+    not when it gives up stalling (STALL_SECONDS) and not never (a response left open in the pool)."""
+    url = server.url("sse_stall")
+    _, error, elapsed = _run(_stream, _client(url))
+    assert isinstance(error, Conn) and elapsed < TIMEOUT + MARGIN, (error, elapsed)
+    assert STALL_SECONDS - elapsed > 2.0  # so the wait below ends before the server would give up
+    assert server.wait_client_closed(url, timeout=1.5), "the stalled response was left open"
+
+
+def test_a_stream_abandoned_during_a_stall_is_closed(server):
+    """Dify stops reading (the user cancels) while the server is silent: closing the stream closes the
+    socket; the connection is not left open in the pool waiting for the rest of the answer."""
+    url = server.url("sse_stall")
+    body = {"model": "llm-1", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with _client(url).stream_events("/v1/chat/completions", body, what="chat on 'llm-1'") as events:
+        reader = iter(events)  # kept alive below: only the stream's own close() may end the response
+        first = next(reader)
+    assert first["choices"][0]["delta"]
+    assert server.wait_client_closed(url, timeout=1.5), "the abandoned response was left open"
+    reader.close()

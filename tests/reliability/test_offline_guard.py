@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import plugin_process
 from tests.reliability.offline import offline_guard
+from tools.console import payloads
 
 OFFLINE_DIR = Path(offline_guard.__file__).parent
 
@@ -59,3 +61,36 @@ def test_sitecustomize_installs_the_guard_in_child_processes():
     )
     assert done.returncode != 0
     assert "OfflineGuardError" in done.stderr and offline_guard.MARKER in done.stderr
+
+
+def test_guard_survives_the_sdks_gevent_patching_in_a_child():
+    # sitecustomize runs before the SDK's monkey.patch_all(), which swaps in gevent's socket class
+    code = (
+        "import dify_plugin, socket\n"
+        "assert socket.socket.__module__.startswith('gevent')\n"
+        "socket.create_connection(('192.0.2.1', 9), timeout=1)"
+    )
+    done = plugin_process.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "OfflineGuardError" in done.stderr, done.stderr[-2000:]
+    reported = plugin_process.new_blocked_contacts()  # taken here, so the root fixture does not fail us
+    assert any("192.0.2.1" in line for line in reported), reported
+
+
+@pytest.mark.slow
+def test_a_plugin_process_started_by_the_suite_is_guarded():
+    process = plugin_process.GuardedPluginProcess()
+    process.start(timeout=60)
+    try:
+        creds = {"server_url": "http://192.0.2.1:9", "model_uid": "m", "max_retries": "0"}
+        result = process.call(payloads.embed("m", creds, ["a"]), timeout=60)
+    finally:
+        process.stop()
+    assert result.error is not None
+    reported = plugin_process.new_blocked_contacts()
+    assert any("connect to ('192.0.2.1', 9)" in line for line in reported), reported

@@ -2,7 +2,7 @@
 
 For every misbehaviour × action: the typed error Dify expects (or the full answer), within the
 configured timeout (2 s) plus a margin, no stdio protocol violation, and the same process serving a
-good request right after. Counts of cases, typed errors, hangs and crashes are kept in TALLY.
+good request right after.
 """
 
 from __future__ import annotations
@@ -63,25 +63,18 @@ SSE_CASES = {
 # validate_model_credentials with the misbehaviour on every route (the description included)
 VALIDATE_CASES = [c for c in CASES if c not in ("loading",)]
 
-TALLY = {"cases": 0, "typed_errors": 0, "answers": 0, "hangs": 0, "crashes": 0}
-
 
 def _call(plugin, data: dict, what: str):
-    TALLY["cases"] += 1
     limit = float(data["credentials"].get("invoke_timeout", TIMEOUT)) + MARGIN
     started = time.monotonic()
     result = plugin.call(data, timeout=limit + 30)  # the bound below is the real check
     elapsed = time.monotonic() - started
-    if elapsed >= limit:
-        TALLY["hangs"] += 1
     assert elapsed < limit, f"{what} took {elapsed:.1f}s"
     assert result.ended and result.violation is None, f"{what}: {result}"
     return result
 
 
 def _still_serving(plugin, hostile) -> None:
-    if plugin.returncode is not None:
-        TALLY["crashes"] += 1
     assert plugin.returncode is None, "the plugin process died"
     result = plugin.call(request("embed", hostile.url("ok")), timeout=30)
     assert result.error is None and len(result.chunks[0]["embeddings"]) == 3
@@ -90,7 +83,6 @@ def _still_serving(plugin, hostile) -> None:
 def _check(result, expected: str | None, what: str, action: str) -> None:
     if expected is None:
         assert result.error is None, f"{what}: {result.error}"
-        TALLY["answers"] += 1
         if action == "llm_stream":
             assert llm_text(result) in (HELLO, "bad \ufffd\ufffd bytes"), llm_text(result)
         return
@@ -98,7 +90,6 @@ def _check(result, expected: str | None, what: str, action: str) -> None:
     assert result.error["error_type"] == expected, f"{what}: {result.error['error_type']}: {result.error}"
     message = result.error["message"]
     assert message.strip() and API_KEY not in str(result.error)
-    TALLY["typed_errors"] += 1
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -194,9 +185,3 @@ def test_num_tokens_and_schema_need_no_server(plugin, hostile):
     ):
         result = _call(plugin, data, data["action"])
         assert result.error is None, result.error
-
-
-def test_tally_so_far():
-    """Not a check of its own: prints the counts for the report (run with -s)."""
-    print(f"\nhostile-server tally: {TALLY}")
-    assert TALLY["hangs"] == 0 and TALLY["crashes"] == 0

@@ -15,7 +15,7 @@ from dify_plugin.errors.model import (
 )
 
 from models.rerank.rerank import XinferenceRerankModel
-from tests.helpers import API_KEY, SERVER, fixture_bytes, fixture_json, http_fixture, raw_credentials
+from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
 
 UID = "test-rerank"
 DESCRIBE_URL = f"{SERVER}/v1/models/{UID}"
@@ -224,8 +224,8 @@ def test_batch_size_outside_1_to_4096_is_refused(value):
 def test_validate_reads_the_description_and_reranks_one_tiny_document():
     with responses.RequestsMock() as mock:
         add_description(mock)
-        # the recording (a trailing "HTTP 200" line follows its JSON) scored index 1 of 2; we send 1 doc
-        recorded, _ = json.JSONDecoder().raw_decode(fixture_bytes("authon_04_rerank.json").decode())
+        # the recording scored index 1 of 2; we send 1 doc
+        recorded = fixture_json("authon_04_rerank.json")
         recorded["results"][0]["index"] = 0
         mock.post(RERANK_URL, json=recorded)
         XinferenceRerankModel(model_schemas=[]).validate_credentials("rr", creds())

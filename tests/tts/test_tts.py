@@ -2,6 +2,7 @@
 API reference §7.2 (no audio model could run on our machines, so nothing here is a recording)."""
 
 import json
+import threading
 
 import pytest
 import responses
@@ -14,7 +15,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models.tts.tts import WORD_LIMIT, XinferenceTTSModel
+from models.tts.tts import XinferenceTTSModel
 from tests.helpers import API_KEY, raw_credentials
 from tests.tts.audio_fakes import DESCRIBE_URL, SPEECH_URL, Trickle, audio_description, wav_file
 
@@ -23,6 +24,8 @@ CHATTTS = audio_description("ChatTTS", "ChatTTS", ["text2audio", "text2audio_zer
 KOKORO = audio_description("Kokoro-82M", "Kokoro", ["text2audio", "text2audio_zero_shot"])
 F5 = audio_description("F5-TTS", "F5-TTS", ["text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"])
 LONG_TEXT = " ".join(f"Sentence number {i} is here and it says something." for i in range(30))
+
+WORD_LIMIT = 300  # documented (README "Speech to text and text to speech"): characters per TTS piece
 
 
 def creds(**kw):
@@ -124,6 +127,28 @@ def test_long_text_is_split_and_the_audio_comes_back_in_order(mock):
     assert all(i.endswith(".") for i in inputs)  # cut at sentence ends
     assert b"".join(chunks) == b"".join(b"<" + i.encode() + b">" for i in sorted(inputs, key=LONG_TEXT.index))
     assert " ".join(sorted(inputs, key=LONG_TEXT.index)) == LONG_TEXT
+
+
+def test_up_to_three_pieces_are_synthesised_at_once(mock):
+    """README: pieces are "synthesised up to 3 at a time". Each request waits (briefly) for a fourth to
+    arrive at the same time, so the peak is the pool's real width."""
+    described(mock)
+    in_flight = threading.Condition()
+    state = {"active": 0, "peak": 0}
+
+    def overlapping(req):
+        with in_flight:
+            state["active"] += 1
+            state["peak"] = max(state["peak"], state["active"])
+            in_flight.notify_all()
+            in_flight.wait_for(lambda: state["active"] > 3, timeout=0.3)
+            state["active"] -= 1
+        return 200, {}, b"<" + json.loads(req.body)["input"].encode() + b">"
+
+    mock.add_callback(responses.POST, SPEECH_URL, callback=overlapping)
+    chunks = list(speak(LONG_TEXT))
+    assert len(speech_calls(mock)) > 3 and b"".join(chunks).startswith(b"<Sentence number 0 ")
+    assert state["peak"] == 3
 
 
 @pytest.mark.parametrize("fmt", ["flac", "ogg", "opus"])

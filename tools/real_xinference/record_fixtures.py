@@ -6,8 +6,9 @@ Writes (a useful subset of) tests/fixtures/xinference-4.1.0 with the same names 
 replaced with the placeholders the existing files use, and local paths with /srv/xinference.
 Review the diff (`git diff tests/fixtures`) and run `make test` before committing re-recorded files.
 
-Not re-recorded (kept as they are): launch/register/terminate timings (*_01/_03 launch dumps, *_16/_20),
-authon_* (a restarted auth server), err_18/19/20, reasoning B/C phases and R01-R03.
+Not re-recorded (kept as they are, and labelled in the fixtures README): launch/register/terminate
+summaries (*_01/_03 launch dumps, *_16/_20), authon_* (a restarted auth server), reasoning B/C phases
+and R01-R03.
 
 usage: .venv/bin/python tools/real_xinference/record_fixtures.py [--out DIR] [--only PREFIX ...]
 """
@@ -102,15 +103,22 @@ class Recorder:
         return not self.only or any(name.startswith(p) for p in self.only)
 
     def send(
-        self, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        raw: bytes | None = None,
+        *,
+        content_type: str | None = "application/json",
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
         headers = {}
         data = raw
         if body is not None:
             data = json.dumps(body).encode()
-        if data is not None:
-            headers["Content-Type"] = "application/json"
+        if data is not None and content_type:
+            headers["Content-Type"] = content_type
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -275,6 +283,13 @@ def record_errors(rec: Recorder) -> None:
     r("err_16_chat_stream_unknown_model.txt", "POST", chat, {"model": nope, "messages": hello, **STREAM})
     big = {"model": "test-llm", "messages": hello, "max_tokens": 100000}
     r("err_17_chat_max_tokens_too_large.txt", "POST", chat, big)
+    r("err_18_embed_empty_list.txt", "POST", emb, {"model": "test-embed", "input": []})
+    # without model_engine 4.1.0 refuses the launch before it looks the name up (the first recording,
+    # made by hand, had an engine and got "Model not found, name: …")
+    launch = {"model_uid": "no-such", "model_name": "no-such-registered-model", "model_type": "LLM"}
+    r("err_19_launch_unknown_model_name.txt", "POST", "/v1/models", launch)
+    untyped = json.dumps({"model": "test-llm", "messages": hello, "max_tokens": 2}).encode()
+    r("err_20_chat_no_content_type.txt", "POST", chat, raw=untyped, content_type=None)
 
 
 def record_auth(rec: Recorder, launches: list[Launch]) -> None:

@@ -6,19 +6,26 @@ reliability suite starts (through sitecustomize.py in this folder, put on PYTHON
 (127.0.0.0/8, ::1), the name `localhost` and AF_UNIX sockets pass; anything else raises
 OfflineGuardError and is recorded in VIOLATIONS, so a test fails even if the code under test
 swallows the exception. Name lookups count as contact: resolving a real host name asks a DNS server.
+
+gevent's socket class and resolver are patched too: the SDK monkey-patches `socket` with them when it
+is imported, which in a plugin process happens after sitecustomize has installed this guard. A child
+process started with OFFLINE_GUARD_REPORT_DIR set also appends every block to <dir>/<pid>.log, so the
+test that started it fails even when the child's stderr is not read (tests/plugin_process.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 import threading
 
 MARKER = "OFFLINE-GUARD-BLOCKED"
+REPORT_DIR_VARIABLE = "OFFLINE_GUARD_REPORT_DIR"
 VIOLATIONS: list[str] = []
 _lock = threading.Lock()
-_installed: dict[str, object] = {}
+_installed: dict[object, object] = {}
 
 
 class OfflineGuardError(RuntimeError):
@@ -56,16 +63,37 @@ def _block(what: str) -> OfflineGuardError:
     with _lock:
         VIOLATIONS.append(message)
     print(message, file=sys.stderr, flush=True)
+    report_dir = os.environ.get(REPORT_DIR_VARIABLE)
+    if report_dir:
+        with open(os.path.join(report_dir, f"{os.getpid()}.log"), "a", encoding="utf-8") as report:
+            report.write(message + "\n")
     return OfflineGuardError(message)
 
 
 def install() -> None:
-    """Idempotent."""
+    """Idempotent; patches the stdlib socket class and, when gevent is installed, gevent's as well."""
     if _installed:
         return
-    cls = socket.socket
+    classes = [socket.socket]
+    modules = [socket]
+    try:
+        import gevent._socketcommon
+        import gevent.socket
+    except ImportError:
+        pass
+    else:
+        classes.append(gevent.socket.socket)
+        modules += [gevent.socket, gevent._socketcommon]
+    for cls in dict.fromkeys(classes):  # the same class once, even when gevent already patched socket
+        _guard_class(cls)
+    for module in dict.fromkeys(modules):
+        _guard_getaddrinfo(module)
+
+
+def _guard_class(cls: type) -> None:
     connect, connect_ex, sendto = cls.connect, cls.connect_ex, cls.sendto
-    getaddrinfo = socket.getaddrinfo
+    if connect.__name__ == "guarded_connect":
+        return
 
     def guarded_connect(self, address):
         if not _allowed(self.family, address):
@@ -83,6 +111,17 @@ def install() -> None:
             raise _block(f"sendto {address!r}")
         return sendto(self, data, *args)
 
+    _installed[cls] = (connect, connect_ex, sendto)
+    cls.connect = guarded_connect
+    cls.connect_ex = guarded_connect_ex
+    cls.sendto = guarded_sendto
+
+
+def _guard_getaddrinfo(module) -> None:
+    getaddrinfo = module.getaddrinfo
+    if getaddrinfo.__name__ == "guarded_getaddrinfo":
+        return
+
     def guarded_getaddrinfo(host, *args, **kwargs):
         if not is_loopback_host(host):
             try:
@@ -92,11 +131,8 @@ def install() -> None:
             # a literal non-loopback address resolves locally; connect() will refuse it
         return getaddrinfo(host, *args, **kwargs)
 
-    _installed.update(connect=connect, connect_ex=connect_ex, sendto=sendto, getaddrinfo=getaddrinfo)
-    cls.connect = guarded_connect
-    cls.connect_ex = guarded_connect_ex
-    cls.sendto = guarded_sendto
-    socket.getaddrinfo = guarded_getaddrinfo
+    _installed[module] = getaddrinfo
+    module.getaddrinfo = guarded_getaddrinfo
 
 
 def take_violations() -> list[str]:
