@@ -30,6 +30,7 @@ FIGURES: dict[str, tuple[str, tuple, tuple[int, int], float, str, bool]] = {
     "cpu_chunk": ("stream_cpu", (), (7, 3), 1e6, "us", False),
     "embed384": ("embed", (384, sides.texts()), (7, 3), 1e3, "ms", False),
     "embed4096": ("embed", (4096, sides.texts()), (3, 1), 100, "%", True),
+    "embed4096f": ("embed", (4096, sides.texts(), True), (3, 1), 100, "%", True),
     "rerank256": ("rerank", (sides.texts(sides.RERANK_DOCS),), (60, 15), 1e3, "ms", False),
 }
 LABELS = {
@@ -38,10 +39,12 @@ LABELS = {
     "cpu_chunk": "CPU per streamed chunk",
     "embed384": "1,000 embeddings, 384 dims (32 per call)",
     "embed4096": "1,000 embeddings, 4,096 dims (32 per call)",
+    "embed4096f": "the same from a server sending floats (≤ 3.2)",
     "rerank256": "rerank of 256 documents",
 }
 VIEWS = {"process": "plugin process", "inproc": "in process"}
 SIDES = ("ours", "floor", "plain")
+KEYS = frozenset(f"{view}_{name}_added" for view in VIEWS for name in FIGURES)
 
 
 def paired(reps: int, ours: Callable, floor: Callable, plain: Callable) -> list[dict[str, tuple]]:

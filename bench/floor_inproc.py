@@ -72,10 +72,10 @@ class InProcess:
         cpu = (time.thread_time() - start) / CPU_CHUNKS
         return cpu, cpu
 
-    def embed(self, dims: int, docs: list[str]) -> Times:
+    def embed(self, dims: int, docs: list[str], floats: bool = False) -> Times:
         from dify_plugin.entities.model import EmbeddingInputType
 
-        uid = embed_uid(dims)
+        uid = embed_uid(dims, floats)
         creds = self._creds(uid, floor_dims=str(dims))
         start = now(time.thread_time)
         for batch in batches(docs):

@@ -45,8 +45,9 @@ def since(start: Times, cpu: Callable[[], float]) -> Times:
     return time.perf_counter() - start[0], cpu() - start[1]
 
 
-def embed_uid(dims: int) -> str:
-    return f"bench-embed-{dims}"
+def embed_uid(dims: int, floats: bool = False) -> str:
+    """`floats`: a server that ignores encoding_format=base64, as releases up to 3.2 do."""
+    return f"bench-embed-{dims}{'-floats' if floats else ''}"
 
 
 def texts(n: int = TEXTS) -> list[str]:
@@ -118,10 +119,10 @@ class Plain:
         cpu = self._stream(CPU_UID, False)[1] / CPU_CHUNKS
         return cpu, cpu
 
-    def embed(self, dims: int, docs: list[str]) -> Times:
+    def embed(self, dims: int, docs: list[str], floats: bool = False) -> Times:
         start = now(time.thread_time)
         for batch in batches(docs):
-            response = self._post("/v1/embeddings", {"model": embed_uid(dims), "input": batch})
+            response = self._post("/v1/embeddings", {"model": embed_uid(dims, floats), "input": batch})
             response.raise_for_status()
             response.json()
         return since(start, time.thread_time)
@@ -180,8 +181,8 @@ class ThroughProcess:
         cpu = since(start, self._cpu)[1] / CPU_CHUNKS
         return cpu, cpu
 
-    def embed(self, dims: int, docs: list[str]) -> Times:
-        uid = embed_uid(dims)
+    def embed(self, dims: int, docs: list[str], floats: bool = False) -> Times:
+        uid = embed_uid(dims, floats)
         calls = [payloads.embed(uid, self._creds(uid, floor_dims=str(dims)), b) for b in batches(docs)]
         start = now(self._cpu)
         for data, batch in zip(calls, batches(docs), strict=True):

@@ -5,6 +5,7 @@ Model UIDs say what to answer (descriptions are the recorded 4.1.0 ones, adjuste
   bench-synth         chat, `--chunks` content chunks per stream (the CPU-per-chunk stream)
   bench-chat-<n>      chat, n content chunks per stream; a blocking chat answers the recorded reply
   bench-embed-<dims>  embeddings of <dims> float32 values (base64 when asked, as 4.x sends them)
+  bench-embed-<dims>-floats  the same, always as floats (releases up to 3.2 ignore encoding_format)
   bench-rerank        rerank, every document scored
 Answers are built from bench/floor_plugin/floor_models/constants.py, so the floor plugin returns the
 same values. It runs in its own process (`python -m bench.synth_server --chunks N` prints its URL):
@@ -96,7 +97,7 @@ class SynthServer:
         if uid == UID or uid.startswith("bench-chat-"):
             return _fixture("llm_04_get_model.json")
         if uid.startswith("bench-embed-"):
-            dims = int(uid.rpartition("-")[2])
+            dims = int(uid.split("-")[2])
             return _fixture("embed_07_get_model.json", dimensions=dims, max_tokens=512)
         if uid == "bench-rerank":
             return _fixture("rerank_07_get_model.json")
@@ -141,8 +142,9 @@ def _handler(server: SynthServer) -> type[BaseHTTPRequestHandler]:
             if self.path == "/v1/embeddings":
                 texts = request.get("input")
                 count = len(texts) if isinstance(texts, list) else 1
-                dims = int(uid.rpartition("-")[2])
-                self._json(embeddings_answer(uid, count, dims, request.get("encoding_format") == "base64"))
+                dims = int(uid.split("-")[2])
+                base64_encoded = request.get("encoding_format") == "base64" and not uid.endswith("-floats")
+                self._json(embeddings_answer(uid, count, dims, base64_encoded))
             elif self.path == "/v1/rerank":
                 self._json(rerank_answer(len(request.get("documents") or [])))
             elif not request.get("stream"):
