@@ -141,6 +141,8 @@ def parse_vectors(data: Any, count: int, dimensions: int | None, what: str) -> l
 def _vector(value: Any, index: int, what: str) -> list[float]:
     if isinstance(value, str):
         value = _decode_base64(value, index, what)
+        if math.isfinite(sum(value)):  # floats by construction: only NaN and infinity to rule out
+            return value
     elif isinstance(value, Mapping):
         raise bad_response(
             what,
