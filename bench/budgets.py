@@ -38,4 +38,23 @@ BUDGETS: dict[str, Budget] = {
     "startup_heartbeat": Budget("Startup to first heartbeat", 2.0, "s"),
     "rss_idle": Budget("Plugin RSS, idle", 120, "MB"),
     "rss_50_streams": Budget("Plugin RSS, 50 concurrent streams", 200, "MB"),
+    # Plugin-added = ours − floor (bench/floor_plugin: the SDK runtime, constant answers) − plain HTTP.
+    "process_chat_added": Budget("Plugin-added, blocking chat (process)", 0.5, "ms"),
+    "process_ttfc_added": Budget("Plugin-added, time to first chunk (process)", 0.2, "ms"),
+    "process_cpu_chunk_added": Budget("Plugin-added, CPU per streamed chunk (process)", None, "us"),
+    "process_embed384_added": Budget("Plugin-added, 1,000 x 384 embeddings (process)", 50, "ms"),
+    "process_embed4096_added": Budget("Plugin-added, 1,000 x 4,096 embeddings (process)", 5, "%"),
+    "process_embed4096f_added": Budget(
+        "Plugin-added, 4,096 dims from a floats-only server (process)", None, "%"
+    ),
+    "process_rerank256_added": Budget("Plugin-added, rerank of 256 documents (process)", None, "ms"),
+    "inproc_chat_added": Budget("Plugin-added, blocking chat (in process)", None, "ms"),
+    "inproc_ttfc_added": Budget("Plugin-added, time to first chunk (in process)", None, "ms"),
+    "inproc_cpu_chunk_added": Budget("Plugin-added, CPU per streamed chunk (in process)", None, "us"),
+    "inproc_embed384_added": Budget("Plugin-added, 1,000 x 384 embeddings (in process)", None, "ms"),
+    "inproc_embed4096_added": Budget("Plugin-added, 1,000 x 4,096 embeddings (in process)", None, "%"),
+    "inproc_embed4096f_added": Budget(
+        "Plugin-added, 4,096 dims from a floats-only server (in process)", None, "%"
+    ),
+    "inproc_rerank256_added": Budget("Plugin-added, rerank of 256 documents (in process)", None, "ms"),
 }

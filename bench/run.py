@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import embed, llm, process, tokens
+from bench import embed, floor, llm, process, tokens
 from bench.budgets import BUDGETS
 from bench.common import AdapterCounter, Result, Target
 
@@ -64,7 +64,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--api-key", default=None, help="API key for a real server with auth on (default: none)"
     )
     parser.add_argument(
-        "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process"
+        "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process floor"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -149,7 +149,7 @@ def _measure(keys: list[str], fn: Callable[[], Result | list[Result]]) -> list[R
 def measure(args: argparse.Namespace) -> list[Result]:
     pick = 1 if args.quick else 0
     n = {k: v[pick] for k, v in REPS.items()}
-    groups = set(args.only or ["llm", "embed", "tokens", "process"])
+    groups = set(args.only or ["llm", "embed", "tokens", "process", "floor"])
     results: list[Result] = []
     with _target(args) as target:
         if "llm" in groups:
@@ -174,6 +174,9 @@ def measure(args: argparse.Namespace) -> list[Result]:
             results += _measure(["startup_heartbeat"], lambda: process.startup(n["startup"]))
             with _stdio_target(args, target) as stdio:
                 results += _measure(["rss_idle", "rss_50_streams"], lambda: process.memory(stdio, 50))
+    if "floor" in groups and not args.real:  # the floor answers constants: a synthetic server only
+        keys = [f"{view}_{name}_added" for view in floor.VIEWS for name in floor.FIGURES]
+        results += _measure(keys, lambda: floor.measure(args.quick))
     return results
 
 
@@ -244,7 +247,7 @@ def _json_safe(value):
     return value
 
 
-def check(rows: list[dict]) -> int:
+def check(rows: list[dict], not_run: frozenset[str] = frozenset()) -> int:
     missed = [r for r in rows if r["pass"] is False]
     for r in missed:
         print(
@@ -253,7 +256,9 @@ def check(rows: list[dict]) -> int:
             file=sys.stderr,
         )
     absent = [
-        key for key, b in BUDGETS.items() if b.limit is not None and key not in {r["key"] for r in rows}
+        key
+        for key, b in BUDGETS.items()
+        if b.limit is not None and key not in {r["key"] for r in rows} and key not in not_run
     ]
     for key in absent:
         print(f"budget not measured: {BUDGETS[key].label}", file=sys.stderr)
@@ -273,14 +278,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no {args.out}: run `make bench` first", file=sys.stderr)
             return 2
         data = json.loads(args.out.read_text())
-        print(table(data["results"]))
-        return check(data["results"])
+        rows = data["results"]
+        print(table([r for r in rows if r["key"] not in floor.KEYS]))
+        print(floor.table([r for r in rows if r["key"] in floor.KEYS]))
+        return check(rows, floor.KEYS if data["machine"]["target"].startswith("real") else frozenset())
     load_before = os.getloadavg()
     results = measure(args)
     rows = [_json_safe(r.as_json()) for r in results]
     info = machine(args, load_before)
     args.out.write_text(json.dumps({"machine": info, "results": rows}, indent=2, ensure_ascii=False) + "\n")
-    print(table(rows))
+    print(table([r for r in rows if r["key"] not in floor.KEYS]))
+    if floor_rows := [r for r in rows if r["key"] in floor.KEYS]:
+        print(
+            "\nPlugin-added = ours − floor − plain HTTP; CPU ms (wall ms in brackets):\n"
+            + floor.table(floor_rows)
+        )
     print(
         f"\n{info['target']}; {info['cpus']} CPUs ({info['cpu']}), load {info['loadavg_before']} -> "
         f"{info['loadavg_after']}; commit {info['commit']}{' (dirty)' if info['dirty'] else ''}; "
@@ -288,4 +300,4 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.only is not None:
         return 0 if not args.check else int(any(r["pass"] is False for r in rows))
-    return check(rows) if args.check else 0
+    return check(rows, floor.KEYS if args.real else frozenset()) if args.check else 0

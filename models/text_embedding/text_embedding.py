@@ -127,6 +127,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
                     raise emb.too_long_error(uid, limit, offset + position, tokens, cause)
         truncate = bool(long_texts) and creds.truncate_long_texts
         body = emb.request_body(uid, batch, task=task, truncate=truncate)
+        emb.ask_for_base64(body, len(batch), dimensions)
         what = f"embeddings on {uid!r}"
         try:
             data = client.post_json("/v1/embeddings", body, what=what)
