@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import package
+from tools import package, package_inspect
 from tools.package import PackageError, build_package, inspect_package, select_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,7 +181,7 @@ def test_inspection_catches_layout_faults(tmp_path, entries, monkeypatch):
     assert any("directory entry" in p for p in inspect_package(with_dir))
     (tmp_path / "junk.difypkg").write_bytes(b"not a zip")
     assert "not a readable zip" in inspect_package(tmp_path / "junk.difypkg")[0]
-    monkeypatch.setattr(package, "MAX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(package_inspect, "MAX_UNCOMPRESSED", 1000)
     assert any("exceeds" in p for p in inspect_package(_write_zip(tmp_path / "big.zip", entries)))
 
 
