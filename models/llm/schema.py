@@ -35,8 +35,8 @@ class LLMProfile:
     video: bool = False
     audio: bool = False
     thinking_switch: bool = False
-    # The model always reasons (reasoning ability, not hybrid) or may (hybrid): see inline_think.py.
-    reasoning: bool = False
+    # Reports `reasoning` but not `hybrid`: it thinks on every request (inline_think.py relies on it).
+    always_thinks: bool = False
     structured_output: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
     # v1.5.1 on. An API key cannot read /v1/cluster/version and we send no extra request, so the
@@ -69,7 +69,7 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
         video=chat and ("video" in abilities or omni),
         audio=chat and ("audio" in abilities or omni),
         thinking_switch=chat and _override(creds.thinking, "hybrid" in abilities),
-        reasoning=chat and "reasoning" in abilities,
+        always_thinks=chat and "reasoning" in abilities and "hybrid" not in abilities,
         structured_output=chat and _override(creds.structured_output, engine in _GUIDED_ENGINES),
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
