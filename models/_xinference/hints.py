@@ -46,8 +46,8 @@ def proxy_hint(url: str, *, proxy_page: bool) -> str:
         return ""
     return (
         f". {variable} is set in the plugin daemon's environment, so this request went through that proxy, "
-        f"which cannot reach a private Xinference: add {host} to NO_PROXY (and no_proxy) for the plugin "
-        "daemon and restart it"
+        f"and a proxy usually cannot reach a private Xinference address: add {host} to NO_PROXY (and "
+        "no_proxy) for the plugin daemon and restart it"
     )
 
 
