@@ -4,6 +4,7 @@ subclass it sees in a model file, so shared code must not subclass AIModel itsel
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -16,6 +17,7 @@ from models._xinference.model_info import ModelDescription
 
 logger = logging.getLogger(__name__)
 _LISTED = 10  # running models named in a message; more would bury the advice
+_MIN_LIST_BUDGET = 0.5  # seconds; with less left of the timeout the message goes without the list
 
 
 class XinferenceModelMixin:
@@ -43,6 +45,7 @@ class XinferenceModelMixin:
 
         `wanted` names the Dify type for the message, e.g. "Text Embedding".
         """
+        started = time.monotonic()
         with validation_errors():
             client = self._client(credentials)
             try:
@@ -50,10 +53,10 @@ class XinferenceModelMixin:
             except InvokeBadRequestError as err:
                 if getattr(err, "missing_model_uid", None) is None:
                     raise
-                listing = running_models(client, wanted, accepts)
+                listing = running_models(client, wanted, accepts, started)
                 raise InvokeBadRequestError(f"{err}. {listing}" if listing else str(err)) from None
         if not accepts(description):
-            listing = running_models(client, wanted, accepts)
+            listing = running_models(client, wanted, accepts, started)
             message = wrong_type_message(description, wanted)
             raise CredentialsValidateFailedError(f"{message} {listing}" if listing else message)
         return client, description
@@ -70,13 +73,17 @@ class XinferenceModelMixin:
         return description
 
 
-def running_models(client: XinferenceClient, wanted: str, accepts: Callable[[ModelDescription], bool]) -> str:
+def running_models(
+    client: XinferenceClient, wanted: str, accepts: Callable[[ModelDescription], bool], started: float
+) -> str:
     """Which models of the wanted type run on the server, from one GET /v1/models (only on a failed
-    validation, once, no retries, at most SCHEMA_TIMEOUT s); "" when the list cannot be read."""
+    validation, once, no retries, within what is left of the timeout since `started` and at most
+    SCHEMA_TIMEOUT s); "" when the list cannot be read in time."""
     c = client.credentials
-    quick = XinferenceClient(
-        c.model_copy(update={"max_retries": 0, "timeout": min(c.timeout, SCHEMA_TIMEOUT)}), client.session
-    )
+    budget = min(c.timeout - (time.monotonic() - started), SCHEMA_TIMEOUT)
+    if budget < _MIN_LIST_BUDGET:
+        return ""
+    quick = XinferenceClient(c.model_copy(update={"max_retries": 0, "timeout": budget}), client.session)
     try:
         models = [m for m in quick.list_models() if m.uid != c.model_uid and accepts(m)]
     except InvokeError as err:

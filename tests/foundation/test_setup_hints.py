@@ -4,6 +4,7 @@ private Xinference address, and a Model UID that is not running (or is another k
 from __future__ import annotations
 
 import socket
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -214,3 +215,13 @@ def test_an_unreadable_list_leaves_the_message_as_it_was_and_is_not_retried():
     message, paths = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", None)
     assert message.endswith("(see `xinference list`)")
     assert paths == ["/v1/models/nope", "/v1/models"]  # no retry although max_retries is 3
+
+
+def test_no_listing_when_the_timeout_is_already_spent(monkeypatch):
+    from models._xinference import base
+
+    clock = iter([0.0, 4.8])  # validation started at 0 s; the description failed at 4.8 s of a 5 s timeout
+    monkeypatch.setattr(base, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    message, paths = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", many_models(2))
+    assert message.endswith("(see `xinference list`)")
+    assert paths == ["/v1/models/nope"]  # the list is not even asked for
