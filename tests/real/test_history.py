@@ -27,7 +27,7 @@ def chat(plugin, messages, url=None, stream=True, **parameters):
 def test_the_second_turn_reaches_the_server_without_the_first_turns_reasoning(plugin):
     first = chat(plugin, [QUESTION])
     assert first == THINK + HELLO  # what Dify stores as the assistant's answer
-    history = [QUESTION, {"role": "assistant", "content": first}, QUESTION]
+    history = [QUESTION, {"role": "assistant", "content": first, "tool_calls": []}, QUESTION]
     with CountingProxy(OPEN_URL) as proxy:
         second = chat(plugin, history, url=proxy.url)
         (sent,) = [json.loads(r.body) for r in proxy.requests() if r.path == "/v1/chat/completions"]
