@@ -3,15 +3,21 @@ subclass it sees in a model file, so shared code must not subclass AIModel itsel
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 
-from models._xinference.client import XinferenceClient
+from models._xinference.client import SCHEMA_TIMEOUT, XinferenceClient
 from models._xinference.credentials import parse_credentials
 from models._xinference.errors import INVOKE_ERROR_MAPPING, as_credentials_error
 from models._xinference.model_info import ModelDescription
+
+logger = logging.getLogger(__name__)
+_LISTED = 10  # running models named in a message; more would bury the advice
+_MIN_LIST_BUDGET = 0.5  # seconds; with less left of the timeout the message goes without the list
 
 
 class XinferenceModelMixin:
@@ -39,11 +45,20 @@ class XinferenceModelMixin:
 
         `wanted` names the Dify type for the message, e.g. "Text Embedding".
         """
+        started = time.monotonic()
         with validation_errors():
             client = self._client(credentials)
-            description = client.describe(fresh=True)
+            try:
+                description = client.describe(fresh=True)
+            except InvokeBadRequestError as err:
+                if getattr(err, "missing_model_uid", None) is None:
+                    raise
+                listing = running_models(client, wanted, accepts, started)
+                raise InvokeBadRequestError(f"{err}. {listing}" if listing else str(err)) from None
         if not accepts(description):
-            raise CredentialsValidateFailedError(wrong_type_message(description, wanted))
+            listing = running_models(client, wanted, accepts, started)
+            message = wrong_type_message(description, wanted)
+            raise CredentialsValidateFailedError(f"{message} {listing}" if listing else message)
         return client, description
 
     @staticmethod
@@ -56,6 +71,32 @@ class XinferenceModelMixin:
         if not accepts(description):
             raise InvokeBadRequestError(wrong_type_message(description, wanted))
         return description
+
+
+def running_models(
+    client: XinferenceClient, wanted: str, accepts: Callable[[ModelDescription], bool], started: float
+) -> str:
+    """Which models of the wanted type run on the server, from one GET /v1/models (only on a failed
+    validation, once, no retries, within what is left of the timeout since `started` and at most
+    SCHEMA_TIMEOUT s); "" when the list cannot be read in time."""
+    c = client.credentials
+    budget = min(c.timeout - (time.monotonic() - started), SCHEMA_TIMEOUT)
+    if budget < _MIN_LIST_BUDGET:
+        return ""
+    quick = XinferenceClient(c.model_copy(update={"max_retries": 0, "timeout": budget}), client.session)
+    try:
+        models = [m for m in quick.list_models() if m.uid != c.model_uid and accepts(m)]
+    except InvokeError as err:
+        logger.info("could not list the running models: %s", err)
+        return ""
+    kind = _dify_type_phrase(wanted).removeprefix("an ").removeprefix("a ")
+    if not models:
+        return f"No {kind} is running on this server."
+    named = ", ".join(
+        f"{m.uid!r} ({m.model_name})" if m.model_name else repr(m.uid) for m in models[:_LISTED]
+    )
+    more = f" and {len(models) - _LISTED} more" if len(models) > _LISTED else ""
+    return f"Running {kind}s on this server (UID and model name): {named}{more}."
 
 
 def wrong_type_message(description: ModelDescription, wanted: str) -> str:

@@ -86,10 +86,12 @@ class XinferenceClient:
         except InvokeBadRequestError as err:
             # Xinference answers 400 (describe) or 404 for a uid that is not running.
             if "not found" in str(getattr(err, "detail", "")).lower():
-                raise InvokeBadRequestError(
+                missing = InvokeBadRequestError(
                     f"No model with UID {uid!r} is running on {self.credentials.server_url}: launch it in "
                     f"Xinference, or correct the Model UID (see `xinference list`)"
-                ) from None
+                )
+                missing.missing_model_uid = uid  # type: ignore[attr-defined]  # validation lists the others
+                raise missing from None
             raise
         if not isinstance(data, dict) or not data.get("model_type"):
             raise bad_response(what, "no model_type in the description")

@@ -23,6 +23,8 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
+from models._xinference.hints import connect_hints, proxy_hint
+
 _EXCERPT = 480  # long server messages keep their head and tail: the reason is often at the end
 
 _HINTS = {
@@ -123,13 +125,14 @@ def _squash(text: str) -> str:
     return text[:head] + " … " + text[-(_EXCERPT - head - 3) :]
 
 
-def status_error(status: int, reason: str, detail: str, what: str) -> InvokeError:
+def status_error(status: int, reason: str, detail: str, what: str, *, note: str = "") -> InvokeError:
     """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
     base = error_class_for_status(status)
     hint = _HINTS.get(status) or ("the server failed; see its log for details" if status >= 500 else "")
     message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
     if hint:
         message += f" — {hint}"
+    message += note
     err = _STATUS_TYPES[base](message)
     err.status_code = status  # type: ignore[attr-defined]
     err.detail = detail  # type: ignore[attr-defined]
@@ -138,7 +141,10 @@ def status_error(status: int, reason: str, detail: str, what: str) -> InvokeErro
 
 def response_error(response: requests.Response, what: str) -> InvokeError:
     detail = detail_of(read_limited(response, 64 * 1024), response.headers.get("content-type", ""))
-    return status_error(response.status_code, response.reason or "", detail, what)
+    # A proxy between the daemon and Xinference answers with its own 502/504 (often HTML) page.
+    proxy_page = response.status_code in (502, 504) or detail.startswith("an HTML page")
+    note = proxy_hint(response.url or "", proxy_page=proxy_page)
+    return status_error(response.status_code, response.reason or "", detail, what, note=note)
 
 
 def read_limited(response: requests.Response, limit: int) -> bytes:
@@ -158,19 +164,26 @@ def read_limited(response: requests.Response, limit: int) -> bytes:
 
 def transport_error(exc: requests.RequestException, server_url: str, what: str) -> InvokeError:
     """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError."""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        problem = (
+            f"the HTTP proxy set in the plugin daemon's environment failed ({_root_cause(exc)})"
+            + proxy_hint(server_url, proxy_page=True)
+        )
+        return InvokeConnectionError(f"{what} at {server_url}: {problem}")
     if isinstance(exc, requests.exceptions.SSLError):
         problem = (
             "the TLS certificate could not be verified. Trust it by setting REQUESTS_CA_BUNDLE on the plugin "
             "daemon to a CA file that signs it, or turn off 'Verify TLS certificate' for this model"
         )
     elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        problem = "timed out while connecting; is the host up and the port open?"
+        problem = "timed out while connecting; is the host up and the port open?" + connect_hints(server_url)
     elif isinstance(exc, requests.exceptions.ReadTimeout) or _read_timed_out(exc):
         problem = "the server stopped answering for longer than the configured timeout"
     elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
         problem = "the connection was cut while the answer was being received"
     elif isinstance(exc, requests.exceptions.ConnectionError):
         problem = f"could not connect ({_root_cause(exc)}); check Server URL and that Xinference is running"
+        problem += connect_hints(server_url)
     else:
         problem = _squash(str(exc))
     return InvokeConnectionError(f"{what} at {server_url}: {problem}")

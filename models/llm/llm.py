@@ -25,12 +25,14 @@ from models._xinference.client import XinferenceClient
 from models._xinference.schemas import SCHEMAS
 from models._xinference.tokens import estimate_tokens
 from models._xinference.usage import llm_usage
+from models.llm.inline_think import expects_reasoning
 from models.llm.messages import chat_messages, completion_prompt, estimate_prompt_tokens
+from models.llm.parameters import THINKING_PARAMETER
 from models.llm.reply import Reply, chat_reply, completion_reply
 from models.llm.request import chat_body, completion_body
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
 from models.llm.stream import AnswerStream, ChatStream
-from models.llm.tool_markup import ToolCall
+from models.llm.tool_markup import ToolCall, tool_schemas
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         profile = self._profile(client, invoking=True)
         uid = client.credentials.model_uid
         chat = profile.mode is LLMMode.CHAT
+        schemas = tool_schemas(tools)
+        thinks = expects_reasoning(profile.always_thinks, model_parameters.get(THINKING_PARAMETER))
         if chat:
             path, what = "/v1/chat/completions", f"chat with model {uid!r}"
             messages = chat_messages(prompt_messages, profile)
@@ -102,11 +106,16 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             # The request is made here, so connection and status errors go through the SDK's mapping;
             # the generator only reads the event stream.
             events = client.stream_events(path, body, what=what, require_done=chat)
-            answer = ChatStream(events, tools_sent=bool(tools)) if chat else AnswerStream(events)
+            answer = (
+                ChatStream(events, tools=schemas, expect_reasoning=thinks) if chat else AnswerStream(events)
+            )
             return self._stream(model, credentials, prompt_messages, tools, answer)
 
         data = client.post_json(path, body, what=what)
-        reply = chat_reply(data, what, tools_sent=bool(tools)) if chat else completion_reply(data, what)
+        if chat:
+            reply = chat_reply(data, what, tools=schemas, expect_reasoning=thinks)
+        else:
+            reply = completion_reply(data, what)
         usage = self._usage(model, credentials, prompt_messages, tools, reply)
         return XinferenceLLMResult(
             model=model,

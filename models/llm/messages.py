@@ -24,6 +24,7 @@ from dify_plugin.entities.model.message import (
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.tokens import estimate_tokens
+from models.llm.history import strip_history_reasoning
 from models.llm.schema import LLMProfile
 
 # Dify's "developer" role is OpenAI's newer name for system; Xinference templates know only system.
@@ -54,6 +55,7 @@ def chat_messages(prompt_messages: Sequence[PromptMessage], profile: LLMProfile)
             messages.append({"role": role, "content": _user_content(message, profile)})
         else:
             messages.append({"role": role, "content": text_of(message)})
+    messages = strip_history_reasoning(messages)
     return _system_first(messages) if profile.system_first else messages
 
 
@@ -162,6 +164,10 @@ def completion_prompt(
                 "holds files"
             ) from None
         rendered.append((_ROLES[message.role], text))
+    rendered = [
+        (m["role"], m["content"])
+        for m in strip_history_reasoning([{"role": r, "content": t} for r, t in rendered])
+    ]
     if len(rendered) == 1:
         return rendered[0][1]
     lines = [text if role == "system" else f"{role.capitalize()}: {text}" for role, text in rendered]

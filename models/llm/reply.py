@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models._xinference.errors import bad_response
+from models.llm.inline_think import split_inline_think
 from models.llm.think import wrap_reasoning
-from models.llm.tool_markup import ToolCall, extract_tool_calls, make_tool_call, new_call_id
+from models.llm.tool_markup import ToolCall, ToolSchemas, extract_tool_calls, make_tool_call, new_call_id
 
 TokenCounts = tuple[int | None, int | None]  # (prompt, completion); None = the server did not say
 
@@ -42,7 +43,7 @@ def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def chat_reply(data: Any, what: str, *, tools_sent: bool) -> Reply:
+def chat_reply(data: Any, what: str, *, tools: ToolSchemas | None, expect_reasoning: bool = False) -> Reply:
     choice = _first_choice(data, what)
     message = choice.get("message")
     if not isinstance(message, dict):
@@ -52,9 +53,11 @@ def chat_reply(data: Any, what: str, *, tools_sent: bool) -> Reply:
     for call in message.get("tool_calls") or []:
         calls.add(call)
     tool_calls = calls.complete()
-    if tools_sent and not tool_calls:
-        content, tool_calls = extract_tool_calls(content)
     reasoning = text(message.get("reasoning_content")) or text(message.get("reasoning"))
+    if not reasoning:
+        reasoning, content = split_inline_think(content, expect_reasoning=expect_reasoning)
+    if tools is not None and not tool_calls:
+        content, tool_calls = extract_tool_calls(content, tools)
     return Reply(
         text=wrap_reasoning(reasoning, content),
         tool_calls=tool_calls,

@@ -14,10 +14,24 @@ from dify_plugin.entities.model.message import PromptMessageTool
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.messages import tools_json
-from models.llm.schema import THINKING_PARAMETER, LLMProfile
+from models.llm.parameters import EXTRA_BODY_PARAMETER, THINKING_PARAMETER
+from models.llm.schema import LLMProfile
 
-# Passed through unchanged when present; both endpoints accept them.
-_SAMPLING = ("temperature", "top_p", "top_k", "max_tokens", "presence_penalty", "frequency_penalty", "seed")
+# Passed through unchanged when present; both endpoints accept them (Xinference's names).
+_SAMPLING = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+    "seed",
+)
+# What the extra body may not replace: the request itself. (stream_options belongs to `stream`: the
+# plugin needs the usage frame it asks for.)
+_RESERVED = ("model", "messages", "prompt", "stream", "stream_options", "tools")
 _DEFAULT_SCHEMA_NAME = "response"
 
 
@@ -42,14 +56,49 @@ def chat_body(
             body["enable_thinking"] = thinking
         else:
             body["chat_template_kwargs"] = {"enable_thinking": thinking}
-    return body
+    return with_extra_body(body, parameters)
 
 
 def completion_body(
     uid: str, prompt: str, parameters: Mapping[str, Any], *, stop: Sequence[str] | None, stream: bool
 ) -> dict[str, Any]:
     # No response_format and no thinking switch here: /v1/completions has neither.
-    return {"model": uid, "prompt": prompt, **_common(parameters, stop, stream)}
+    return with_extra_body({"model": uid, "prompt": prompt, **_common(parameters, stop, stream)}, parameters)
+
+
+def with_extra_body(body: dict[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge the "extra request body" parameter under the body: engine options (chat_template_kwargs,
+    guided_json …) that have no parameter of their own. What the plugin sets itself wins, and an object
+    both set (chat_template_kwargs next to the thinking switch) is merged one level deep."""
+    extra = _extra_body(parameters.get(EXTRA_BODY_PARAMETER))
+    merged = dict(extra)
+    for key, value in body.items():
+        if isinstance(value, dict) and isinstance(extra.get(key), dict):
+            merged[key] = {**extra[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _extra_body(text: Any) -> dict[str, Any]:
+    label = "the Extra request body parameter"
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return {}
+    if not isinstance(text, str):
+        raise InvokeBadRequestError(f"{label} must be a JSON object written as text")
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvokeBadRequestError(f"{label} is not valid JSON ({exc}); write one JSON object") from None
+    if not isinstance(value, dict):
+        raise InvokeBadRequestError(f"{label} must be a JSON object {{…}}, not {type(value).__name__}")
+    reserved = sorted(k for k in value if k in _RESERVED)
+    if reserved:
+        raise InvokeBadRequestError(
+            f"{label} cannot set {', '.join(reserved)}: the plugin builds those from the conversation and "
+            "the model settings; remove them from the extra body"
+        )
+    return value
 
 
 def _common(parameters: Mapping[str, Any], stop: Sequence[str] | None, stream: bool) -> dict[str, Any]:

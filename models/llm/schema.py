@@ -9,22 +9,21 @@ the overrides and safe defaults, so Dify's model list keeps working.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey, ModelType
 from dify_plugin.entities.model.llm import LLMMode
-from dify_plugin.entities.model.schema import ModelFeature, ParameterRule, ParameterType
+from dify_plugin.entities.model.schema import ModelFeature, ParameterRule
 
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
+from models.llm.parameters import THINKING_PARAMETER, parameter_rules
 
 # Without a description: a context size most models have, and chat (what nearly every LLM serves).
 FALLBACK_CONTEXT_SIZE = 4096
 # Engines that enforce response_format by guided decoding; Transformers and MLX ignore it silently.
 _GUIDED_ENGINES = frozenset({"vllm", "sglang", "llama.cpp"})
-THINKING_PARAMETER = "enable_thinking"
+__all__ = ["THINKING_PARAMETER", "LLMProfile", "llm_entity", "resolve_profile"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,8 @@ class LLMProfile:
     video: bool = False
     audio: bool = False
     thinking_switch: bool = False
+    # Reports `reasoning` but not `hybrid`: it thinks on every request (inline_think.py relies on it).
+    always_thinks: bool = False
     structured_output: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
     # v1.5.1 on. An API key cannot read /v1/cluster/version and we send no extra request, so the
@@ -68,6 +69,7 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
         video=chat and ("video" in abilities or omni),
         audio=chat and ("audio" in abilities or omni),
         thinking_switch=chat and _override(creds.thinking, "hybrid" in abilities),
+        always_thinks=chat and "reasoning" in abilities and "hybrid" not in abilities,
         structured_output=chat and _override(creds.structured_output, engine in _GUIDED_ENGINES),
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
@@ -99,93 +101,7 @@ def _features(p: LLMProfile) -> list[ModelFeature]:
     return features
 
 
-def _rule(name: str, kind: ParameterType, label: str, help_en: str, **limits: Any) -> ParameterRule:
-    return ParameterRule(
-        name=name,
-        label=I18nObject(en_US=label),
-        type=kind,
-        help=I18nObject(en_US=help_en),
-        required=False,
-        **limits,
-    )
-
-
-_F, _I = ParameterType.FLOAT, ParameterType.INT
-_UNSET = " Leave it off to use the model's own default."
-# name, type, label, help, limits (max_tokens gets its maximum from the context size)
-_SAMPLING_RULES: tuple[tuple[str, ParameterType, str, str, dict[str, Any]], ...] = (
-    (
-        "temperature",
-        _F,
-        "Temperature",
-        "Randomness; 0 is greedy (deterministic).",
-        {"min": 0, "max": 2, "default": 0.7, "precision": 2},
-    ),
-    (
-        "top_p",
-        _F,
-        "Top P",
-        "Nucleus sampling: the share of probability mass considered.",
-        {"min": 0, "max": 1, "default": 1.0, "precision": 2},
-    ),
-    (
-        "top_k",
-        _I,
-        "Top K",
-        "Sample only from the k most likely tokens.",
-        {"min": 1, "max": 1000, "default": 50},
-    ),
-    ("max_tokens", _I, "Max Tokens", "Upper limit on generated tokens.", {"min": 1}),
-    (
-        "presence_penalty",
-        _F,
-        "Presence Penalty",
-        "Penalise tokens already present.",
-        {"min": -2, "max": 2, "default": 0.0, "precision": 2},
-    ),
-    (
-        "frequency_penalty",
-        _F,
-        "Frequency Penalty",
-        "Penalise frequent tokens.",
-        {"min": -2, "max": 2, "default": 0.0, "precision": 2},
-    ),
-    ("seed", _I, "Seed", "Same seed, prompt and parameters: the same answer.", {"min": 0, "max": 2**31 - 1}),
-)
-
-
 def _parameter_rules(p: LLMProfile) -> list[ParameterRule]:
-    rules = []
-    for name, kind, label, help_en, limits in _SAMPLING_RULES:
-        context = (
-            {"max": p.context_size, "default": min(2048, p.context_size)} if name == "max_tokens" else {}
-        )
-        rules.append(_rule(name, kind, label, help_en + _UNSET, **limits, **context))
-    if p.structured_output:
-        formats = ["text", "json_object", "json_schema"]
-        rules += [
-            _rule(
-                "response_format",
-                ParameterType.STRING,
-                "Response Format",
-                "text, json_object (any JSON) or json_schema (JSON following the JSON Schema below).",
-                options=formats,
-            ),
-            _rule(
-                "json_schema",
-                ParameterType.TEXT,
-                "JSON Schema",
-                'For json_schema: {"name": …, "schema": {…}} or the bare schema.',
-            ),
-        ]
-    if p.thinking_switch:
-        rules.append(
-            _rule(
-                THINKING_PARAMETER,
-                ParameterType.BOOLEAN,
-                "Thinking",
-                "On: the model reasons before answering; off: it answers directly. Unset: the "
-                "default the model was launched with.",
-            )
-        )
-    return rules
+    return parameter_rules(
+        p.context_size, structured_output=p.structured_output, thinking_switch=p.thinking_switch
+    )

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from models._xinference.stream import EventStream
+from models.llm.inline_think import InlineThink
 from models.llm.reply import TokenCounts, ToolCallAssembler, text, token_counts
 from models.llm.think import ThinkWrapper
-from models.llm.tool_markup import ToolCall, ToolMarkupFilter
+from models.llm.tool_markup import ToolCall, ToolMarkupFilter, ToolSchemas
 
 
 class AnswerStream:
@@ -79,12 +80,15 @@ class AnswerStream:
 class ChatStream(AnswerStream):
     """A /v1/chat/completions stream: content, reasoning_content and tool_calls deltas."""
 
-    def __init__(self, events: EventStream, *, tools_sent: bool) -> None:
+    def __init__(
+        self, events: EventStream, *, tools: ToolSchemas | None, expect_reasoning: bool = False
+    ) -> None:
         super().__init__(events)
         self._think = ThinkWrapper()
+        self._inline = InlineThink(expect_reasoning=expect_reasoning)
         self._calls = ToolCallAssembler()
         # Only with tools: otherwise "<tool_call>" in an answer is just text.
-        self._markup = ToolMarkupFilter() if tools_sent else None
+        self._markup = ToolMarkupFilter(tools) if tools is not None else None
 
     def _piece(self, choice: dict[str, Any]) -> str:
         delta = choice.get("delta")
@@ -94,12 +98,20 @@ class ChatStream(AnswerStream):
         for call in call_deltas if isinstance(call_deltas, list) else []:
             self._calls.add(call)
         content = text(delta.get("content"))
+        reasoning = text(delta.get("reasoning_content")) or text(delta.get("reasoning"))
+        if reasoning:  # the server splits reasoning out: content holds no think block
+            content = self._inline.passthrough() + content
+        elif content:
+            reasoning, content = self._inline.feed(content)
+        return self._show_parts(reasoning, content, ends_reasoning=bool(call_deltas))
+
+    def _show_parts(self, reasoning: str, content: str, *, ends_reasoning: bool = False) -> str:
         if content and self._markup:
             content = self._markup.feed(content)
-        reasoning = text(delta.get("reasoning_content")) or text(delta.get("reasoning"))
-        return self._think.feed(reasoning, content, ends_reasoning=bool(call_deltas))
+        return self._think.feed(reasoning, content, ends_reasoning=ends_reasoning)
 
     def _end(self) -> str:
+        shown = self._show_parts(*self._inline.close())
         rest = self._markup.flush() if self._markup else ""
         self.tool_calls = self._calls.complete() + (self._markup.calls if self._markup else [])
-        return self._think.close() + rest
+        return shown + self._think.close() + rest

@@ -1,4 +1,5 @@
-"""Qwen-style tool calls left as text: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`.
+"""Qwen-style tool calls left as text: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`, or the
+Qwen3-Coder / Qwen3.5 XML form inside the same tags (`<function=NAME><parameter=P>…`, xml_tool_call.py).
 
 Some engines do not run the tool parser on streamed output (Xinference 4.1.0's Transformers engine:
 the markup arrives as `content` pieces and the stream ends with finish_reason "stop"). Used only when
@@ -11,14 +12,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dify_plugin.entities.model.message import AssistantPromptMessage
+from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessageTool
+
+from models.llm.xml_tool_call import parse_xml_call
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
 
 ToolCall = AssistantPromptMessage.ToolCall
+ToolSchemas = Mapping[str, Any]  # tool name -> its JSON schema of parameters
+
+
+def tool_schemas(tools: Sequence[PromptMessageTool] | None) -> ToolSchemas | None:
+    """None when no tools were sent: then "<tool_call>" in an answer is only text."""
+    if not tools:
+        return None
+    return {tool.name: tool.parameters for tool in tools}
 
 
 def new_call_id() -> str:
@@ -36,7 +48,8 @@ def make_tool_call(call_id: str | None, name: str, arguments: Any) -> ToolCall:
 
 
 class ToolMarkupFilter:
-    def __init__(self) -> None:
+    def __init__(self, tools: ToolSchemas | None = None) -> None:
+        self._tools = tools or {}
         self.calls: list[ToolCall] = []
         self._buffer = ""
         self._inside = False
@@ -49,7 +62,7 @@ class ToolMarkupFilter:
             if not self._inside:
                 start = self._buffer.find(OPEN)
                 if start < 0:
-                    keep = _partial_tag_length(self._buffer, OPEN)
+                    keep = partial_tag_length(self._buffer, OPEN)
                     cut = len(self._buffer) - keep
                     shown.append(self._buffer[:cut])
                     self._buffer = self._buffer[cut:]
@@ -74,32 +87,33 @@ class ToolMarkupFilter:
         return rest
 
     def _take(self, raw: str, *, closed: bool) -> str:
-        call = parse_call(raw)
+        call = parse_call(raw, self._tools)
         if call is None:
             return OPEN + raw + (CLOSE if closed else "")
         self.calls.append(call)
         return ""
 
 
-def parse_call(raw: str) -> ToolCall | None:
+def parse_call(raw: str, tools: ToolSchemas | None = None) -> ToolCall | None:
     try:
         value = json.loads(raw)
     except ValueError:
-        return None
+        xml = parse_xml_call(raw, tools or {})
+        return make_tool_call(None, *xml) if xml else None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
         return None
     arguments = value.get("arguments", value.get("parameters", {}))
     return make_tool_call(None, value["name"], arguments)
 
 
-def extract_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
+def extract_tool_calls(text: str, tools: ToolSchemas | None = None) -> tuple[str, list[ToolCall]]:
     """The same for a whole (blocking) answer: (text without the calls, calls)."""
-    markup = ToolMarkupFilter()
+    markup = ToolMarkupFilter(tools)
     shown = markup.feed(text) + markup.flush()
     return shown, markup.calls
 
 
-def _partial_tag_length(text: str, tag: str) -> int:
+def partial_tag_length(text: str, tag: str) -> int:
     """Length of the longest end of `text` that is a proper start of `tag`."""
     for size in range(min(len(tag) - 1, len(text)), 0, -1):
         if text.endswith(tag[:size]):

@@ -20,6 +20,16 @@ from models._xinference.schemas import model_entity
 logger = logging.getLogger(__name__)
 
 TRANSCRIPTIONS = "/v1/audio/transcriptions"
+# "json" on purpose, although the official plugin switched to "verbose_json" (its PR 2142, for xi#4291:
+# paraformer-zh-spk called from Dify showed no speakers or timestamps). Dify's speech2text returns one
+# string, so the segments, timestamps and speakers of verbose_json would be thrown away here too, while
+# the text is the same (FunASR builds both from the same postprocessed text). And verbose_json is the
+# riskier request: FunASR engines (SenseVoice, Paraformer …) only accept it from Xinference v1.7.0 (500
+# "Unsupported response format" before), Whisper switches to timestamp decoding for it (which can fail with
+# "did not predict an ending timestamp"), and FunASR's converter reads a speaker for every sentence. json is
+# the API's default and is accepted by every engine of every version: Whisper, FunASR, Qwen3-ASR, MLX.
+# (text, srt and vtt are a 500 on all of them.)
+RESPONSE_FORMAT = "json"
 # Dify names its temp file after the upload's type; the server decodes by content, the type is a hint.
 _MIME_TYPES = {
     ".mp3": "audio/mpeg",
@@ -66,8 +76,7 @@ class XinferenceSpeech2TextModel(XinferenceModelMixin, Speech2TextModel):
         suffix = Path(str(getattr(file, "name", "") or "")).suffix.lower()
         upload_name = "audio" + (suffix if suffix in _MIME_TYPES else ".mp3")
         mime = _MIME_TYPES.get(suffix, "application/octet-stream")
-        # Xinference supports only json and verbose_json (text/srt/vtt are a 500).
-        fields = {"model": creds.model_uid, "response_format": "json"}
+        fields = {"model": creds.model_uid, "response_format": RESPONSE_FORMAT}
         if creds.language:
             fields["language"] = creds.language
         data = client.post_multipart(TRANSCRIPTIONS, fields, {"file": (upload_name, audio, mime)}, what=what)

@@ -21,6 +21,7 @@ class Seen:
     path: str
     status: int
     has_auth: bool
+    body: bytes = b""  # the request body as the server received it
 
 
 class CountingProxy:
@@ -52,7 +53,9 @@ class CountingProxy:
                     conn.close()
                 with proxy._lock:
                     proxy.seen.append(
-                        Seen(self.command, self.path, resp.status, "Authorization" in self.headers)
+                        Seen(
+                            self.command, self.path, resp.status, "Authorization" in self.headers, body or b""
+                        )
                     )
                 self.send_response(resp.status, resp.reason)
                 for k, v in resp.getheaders():

@@ -240,9 +240,11 @@ def test_validate_reads_the_description_and_reranks_one_tiny_document():
 def test_validate_names_the_dify_type_for_a_non_rerank_uid(fixture, dify_type):
     with responses.RequestsMock() as mock:
         add_description(mock, fixture)
+        mock.get(f"{SERVER}/v1/models", json=fixture_json("models_list_all.json"))
         with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as {dify_type} instead"):
             XinferenceRerankModel(model_schemas=[]).validate_credentials("rr", creds())
-        assert len(mock.calls) == 1
+        # the description, then the running models for the message; no rerank attempted
+        assert [c.request.method for c in mock.calls] == ["GET", "GET"]
 
 
 def test_invoke_on_an_embedding_uid_says_what_to_add_it_as():

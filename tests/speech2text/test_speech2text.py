@@ -17,7 +17,7 @@ from dify_plugin.errors.model import (
 )
 
 from models.speech2text.speech2text import XinferenceSpeech2TextModel
-from tests.helpers import API_KEY, raw_credentials
+from tests.helpers import API_KEY, SERVER, fixture_json, raw_credentials
 from tests.tts.audio_fakes import DESCRIBE_URL, TRANSCRIBE_URL, audio_description, multipart_fields
 
 UID = "whisper-1"
@@ -180,9 +180,11 @@ def test_validation_accepts_both_ability_shapes_and_transcribes_the_demo(mock, a
 )
 def test_validation_rejects_models_that_do_not_transcribe(mock, description, advice):
     mock.get(DESCRIBE_URL.format(uid=UID), json=description)
+    mock.get(f"{SERVER}/v1/models", json=fixture_json("models_list_all.json"))
     with pytest.raises(CredentialsValidateFailedError, match=advice):
         model().validate_credentials(UID, creds())
-    assert len(mock.calls) == 1  # no transcription attempted
+    # the description, then the running models for the message; no transcription attempted
+    assert [c.request.method for c in mock.calls] == ["GET", "GET"]
 
 
 def test_validation_reports_a_failed_transcription(mock):

@@ -362,9 +362,11 @@ def test_validate_reads_the_description_and_embeds_one_tiny_text():
 def test_validate_names_the_dify_type_for_a_non_embedding_uid(fixture, dify_type):
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=fixture_json(fixture))
+        mock.get(f"{SERVER}/v1/models", json=fixture_json("models_list_all.json"))
         with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as {dify_type} instead"):
             model().validate_credentials("emb", creds())
-        assert len(mock.calls) == 1  # no embedding attempted
+        # the description, then the running models for the message; no embedding attempted
+        assert [c.request.method for c in mock.calls] == ["GET", "GET"]
 
 
 def test_validate_fails_when_the_tiny_embedding_fails():
