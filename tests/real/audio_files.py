@@ -77,7 +77,7 @@ def server_transcription(uid: str, audio: bytes, filename: str, **fields: str) -
         )
 
 
-def server_speech(uid: str, **body: object) -> requests.Response:
+def server_speech(uid: str, timeout: float = 120, **body: object) -> requests.Response:
     with requests.Session() as http:
         http.trust_env = False
-        return http.post(OPEN_URL + "/v1/audio/speech", json={"model": uid, **body}, timeout=120)
+        return http.post(OPEN_URL + "/v1/audio/speech", json={"model": uid, **body}, timeout=timeout)

@@ -15,14 +15,15 @@ from tools.console import payloads
 pytestmark = pytest.mark.real
 
 SENTENCE = "Hello world, this is a test."
-# ~1,100 characters of sentences: several pieces of at most WORD_LIMIT characters
-LONG_TEXT = " ".join(f"Sentence number {i} is here, and it says a few words more." for i in range(20))
+# ~320 characters of short sentences: two pieces of at most WORD_LIMIT characters. No longer: the tiny
+# Kokoro's decoder still takes ~0.6 s per second of audio (3 s on a busy machine), 300 characters ≈ 17 s.
+LONG_TEXT = " ".join(f"Line {i} is here." for i in range(19))
 MAGIC = {"wav": (b"RIFF",), "flac": (b"fLaC",), "ogg": (b"OggS",), "mp3": (b"ID3", b"\xff\xf3", b"\xff\xfb")}
 
 
 def _speak(plugin, text: str = SENTENCE, voice: str = "", **creds) -> bytes:
     data = payloads.tts("my-kokoro", credentials(UIDS["tts"], **creds), text, voice)
-    return b"".join(bytes.fromhex(chunk["result"]) for chunk in ok(plugin, data, timeout=180))
+    return b"".join(bytes.fromhex(chunk["result"]) for chunk in ok(plugin, data, timeout=360))
 
 
 def test_validation_synthesises_with_the_default_voice(plugin):
@@ -68,18 +69,18 @@ def test_default_and_unknown_voices_fall_back_to_one_the_model_has(plugin):
 
 def test_long_text_is_split_and_the_wav_pieces_join_under_one_header(plugin):
     pieces = split_text(LONG_TEXT, WORD_LIMIT)
-    assert len(pieces) >= 3
-    joined = read_wav(_speak(plugin, LONG_TEXT, audio_format="wav"))
+    assert len(pieces) == 2
+    joined = read_wav(_speak(plugin, LONG_TEXT, audio_format="wav", invoke_timeout="300"))
     assert joined.riff_chunks == 1 and (joined.channels, joined.rate, joined.bits) == (1, 24000, 16)
     # every piece's audio is in there, in full: the server's WAV for each piece, header dropped
     singles = []
     for piece in pieces:
-        answer = server_speech(UIDS["tts"], input=piece, voice="af_heart", response_format="wav")
+        answer = server_speech(UIDS["tts"], input=piece, voice="af_heart", response_format="wav", timeout=300)
         assert answer.status_code == 200, answer.text[:300]
         singles.append(read_wav(answer.content).seconds)
     # Kokoro's durations come from its (random) predictor: the same text gives the same length
     assert joined.seconds == pytest.approx(sum(singles), rel=0.05), (joined.seconds, singles)
-    assert joined.seconds > 2 * max(singles)
+    assert joined.seconds > max(singles) + 0.5
 
 
 def test_tts_to_stt_round_trip(plugin):

@@ -138,8 +138,12 @@ def audio_launches(models: dict[str, Path]) -> dict[str, Launch]:
     kokoro = _audio_spec(
         KOKORO_NAME, "Kokoro", models["kokoro"], ability="text2audio", engine="PyTorch", langs=["en"]
     )
-    options: dict[str, Any] = {"model_engine": "PyTorch", "lang_code": "e"}
+    # One torch thread per model process: with the machine's cores busy (other model processes, pytest,
+    # the plugin), OpenMP threads spin against each other; a 1.5 s clip then took 65-100 s, with one
+    # thread 4-6 s (measured on the 2-core machine under load).
+    envs = {"envs": {"OMP_NUM_THREADS": "1"}}
+    tts_options: dict[str, Any] = {"model_engine": "PyTorch", "lang_code": "e", **envs}
     return {
-        "stt": Launch("test-stt", "audio", whisper, {"model_engine": "transformers"}),
-        "tts": Launch("test-tts", "audio", kokoro, options),
+        "stt": Launch("test-stt", "audio", whisper, {"model_engine": "transformers", **envs}),
+        "tts": Launch("test-tts", "audio", kokoro, tts_options),
     }
