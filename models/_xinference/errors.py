@@ -41,6 +41,9 @@ _HINTS = {
 _INPUT_FAULTS_500 = {
     "soundfile is either not in the correct format or is malformed": "the server could not decode the audio "
     "file: send a complete, valid audio file (wav, mp3, flac, ogg, m4a or webm)",
+    # Kokoro (and other families writing through soundfile) cannot write aac or pcm
+    "unknown format: '": "this model cannot produce that audio format: choose another Audio format (mp3, "
+    "wav, flac or ogg) in the model's settings in Dify",
 }
 
 
