@@ -18,11 +18,19 @@ DESCRIPTION_FILES = {
     "test-rerank": "rerank_07_get_model.json",
     "test-tiny-qwen2-tools": "tools_05_get_model.json",
     "test-reasoning": "reasoning_A02_get_model.json",  # launch A: parser on, thinking on by default
+    "test-stt": "audio_stt_01_get_model.json",  # the tiny Whisper
 }
-# No audio model was recorded; these follow the v1.6+ description shape (model_ability as a list).
+# test-tts stays a built ChatTTS description (v1.6+ shape): streamed speech needs a family that streams, and
+# none can run on our machines (the recorded Kokoro refuses `stream`).
 AUDIO_DESCRIPTIONS = {
-    "test-stt": {"model_name": "whisper-tiny", "model_family": "whisper", "model_ability": ["audio2text"]},
     "test-tts": {"model_name": "ChatTTS", "model_family": "ChatTTS", "model_ability": ["text2audio"]},
+}
+# Non-streamed speech: the tiny Kokoro's recorded answers, one per format, whatever the text asked.
+SPEECH_FILES = {
+    "mp3": "audio_tts_02_speech_mp3.txt",
+    "wav": "audio_tts_03_speech_wav.txt",
+    "flac": "audio_tts_04_speech_flac.txt",
+    "ogg": "audio_tts_05_speech_ogg.txt",
 }
 # (uid, stream, tools, variant) -> recording; variant is "" or "nothink" / "toolresult" for test-reasoning.
 CHAT_FILES = {

@@ -15,6 +15,7 @@ from tools._replay_data import (
     COMPLETION_FILES,
     JSON,
     REASONING_FILES,
+    SPEECH_FILES,
     TRANSCRIPT,
     _dump,
     _read,
@@ -260,7 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if not payload.get("input"):
             return self._send_dump("err_07_chat_missing_messages.txt")
-        audio = _synthetic_audio(str(payload["input"]), str(payload.get("response_format") or "mp3"))
+        audio_format = str(payload.get("response_format") or "mp3")
+        if not payload.get("stream") and audio_format in SPEECH_FILES:
+            return self._send_dump(SPEECH_FILES[audio_format])
+        audio = _synthetic_audio(str(payload["input"]), audio_format)
         if payload.get("stream"):
             return self._send_frames(
                 [audio[i : i + 4096] for i in range(0, len(audio), 4096)], "application/octet-stream"

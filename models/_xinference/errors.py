@@ -38,6 +38,17 @@ _HINTS = {
 }
 
 
+# Xinference answers some bad inputs with its catch-all 500; these details blame the input, not the server
+# (lower-case excerpt of the detail → what to tell the admin).
+_INPUT_FAULTS_500 = {
+    "soundfile is either not in the correct format or is malformed": "the server could not decode the audio "
+    "file: send a complete, valid audio file (wav, mp3, flac, ogg, m4a or webm)",
+    # Kokoro (and other families writing through soundfile) cannot write aac or pcm
+    "unknown format: '": "this model cannot produce that audio format: choose another Audio format (mp3, "
+    "wav, flac or ogg) in the model's settings in Dify",
+}
+
+
 class HTTPStatusError:
     """Marker mixin: an Invoke error caused by an HTTP status, with the status kept for callers."""
 
@@ -127,8 +138,10 @@ def _squash(text: str) -> str:
 
 def status_error(status: int, reason: str, detail: str, what: str, *, note: str = "") -> InvokeError:
     """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
-    base = error_class_for_status(status)
-    hint = _HINTS.get(status) or ("the server failed; see its log for details" if status >= 500 else "")
+    input_fault = _input_fault(status, detail)
+    base = InvokeBadRequestError if input_fault else error_class_for_status(status)
+    hint = input_fault or _HINTS.get(status)
+    hint = hint or ("the server failed; see its log for details" if status >= 500 else "")
     message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
     if hint:
         message += f" — {hint}"
@@ -137,6 +150,13 @@ def status_error(status: int, reason: str, detail: str, what: str, *, note: str 
     err.status_code = status  # type: ignore[attr-defined]
     err.detail = detail  # type: ignore[attr-defined]
     return err
+
+
+def _input_fault(status: int, detail: str) -> str | None:
+    if status != 500:
+        return None
+    lowered = detail.lower()
+    return next((hint for phrase, hint in _INPUT_FAULTS_500.items() if phrase in lowered), None)
 
 
 def response_error(response: requests.Response, what: str) -> InvokeError:

@@ -8,7 +8,7 @@ variables every test here is skipped, so `make test` never runs them.
   XINFERENCE_REAL_AUTH_URL  server with auth on (test_auth.py)
   XINFERENCE_REAL_API_KEY   an API key created on that server (never printed)
   XINFERENCE_REAL_UIDS      JSON: role → model uid
-                            (embed, rerank, llm, llm_base, reasoning, reasoning_default)
+                            (embed, rerank, llm, llm_base, reasoning, reasoning_default, stt, tts)
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Speech-to-text against `responses` fakes built from API reference §7.1 (no recorded audio server)."""
+"""Speech-to-text against `responses` fakes: answers recorded from a real Xinference 4.1.0 (tiny Whisper,
+audio_stt_*) where they exist, shapes built from API reference §7.1 for the rest (other engines, statuses)."""
 
 import io
 import json
@@ -17,7 +18,7 @@ from dify_plugin.errors.model import (
 )
 
 from models.speech2text.speech2text import XinferenceSpeech2TextModel
-from tests.helpers import API_KEY, SERVER, fixture_json, raw_credentials
+from tests.helpers import API_KEY, SERVER, fixture_bytes, fixture_json, http_fixture, raw_credentials
 from tests.tts.audio_fakes import DESCRIBE_URL, TRANSCRIBE_URL, audio_description, multipart_fields
 
 UID = "whisper-1"
@@ -206,3 +207,40 @@ def test_schema_is_a_speech2text_model():
     schema = model().get_customizable_model_schema("my-whisper", creds())
     assert schema.model_type.value == "speech2text"
     assert json.loads(schema.model_dump_json())["model"] == "my-whisper"
+
+
+# ---- answers recorded from a real Xinference 4.1.0 (tiny Whisper, tests/fixtures/.../audio_stt_*) ----
+
+
+@pytest.mark.parametrize(
+    "name", ["audio_stt_02_transcription_json.json", "audio_stt_03_transcription_verbose_json.json"]
+)
+def test_recorded_json_and_verbose_json_answers_give_the_text(mock, name):
+    mock.post(TRANSCRIBE_URL, body=fixture_bytes(name), content_type="application/json")
+    assert model().invoke(UID, creds(), upload()) == fixture_json(name)["text"].strip()
+
+
+def test_recorded_corrupt_upload_500_is_a_bad_request_not_a_server_fault(mock):
+    status, headers, body = http_fixture("audio_stt_07_transcription_corrupt_file.txt")
+    assert status == 500
+    mock.post(TRANSCRIBE_URL, status=status, body=body, content_type=headers["content-type"])
+    with pytest.raises(InvokeBadRequestError) as caught:
+        model().invoke(UID, creds(), upload(b"\x00\x01garbage"))
+    message = str(caught.value)
+    assert "HTTP 500" in message and "malformed" in message  # the server's words
+    assert "could not decode the audio file" in message  # what to do about it
+    assert "see its log" not in message
+
+
+def test_recorded_unsupported_format_500_stays_a_server_error(mock):
+    status, headers, body = http_fixture("audio_stt_06_transcription_format_text.txt")
+    mock.post(TRANSCRIBE_URL, status=status, body=body, content_type=headers["content-type"])
+    with pytest.raises(InvokeServerUnavailableError, match="Unsupported response format: text"):
+        model().invoke(UID, creds(), upload())
+
+
+def test_validation_with_the_recorded_whisper_description(mock):
+    mock.get(DESCRIBE_URL.format(uid=UID), json=fixture_json("audio_stt_01_get_model.json"))
+    mock.post(TRANSCRIBE_URL, json=fixture_json("audio_stt_02_transcription_json.json"))
+    model().validate_credentials(UID, creds())
+    assert multipart_fields(mock.calls[1].request)["file"][2] == demo_audio()

@@ -1,5 +1,6 @@
-"""Shapes of Xinference audio answers, built from the API reference (§2.3, §7): no audio model could
-run on our machines, so there are no recordings; every fake here says which documented shape it is."""
+"""Shapes of Xinference audio answers. Recordings from a real Xinference 4.1.0 (a tiny Whisper and a tiny
+Kokoro, tests/fixtures/xinference-4.1.0/audio_*) where they exist; built from the API reference (§2.3, §7)
+for what cannot run here (other families, streamed audio): each built fake names its documented shape."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import io
 import struct
 from typing import Any
 
-from tests.helpers import SERVER
+from tests.helpers import SERVER, http_fixture
 
 DESCRIBE_URL = SERVER + "/v1/models/{uid}"
 SPEECH_URL = SERVER + "/v1/audio/speech"
@@ -32,6 +33,13 @@ def audio_description(name: str, family: str, abilities: Any, **extra: Any) -> d
     if abilities is not None:
         body["model_ability"] = abilities
     body.update(extra)
+    return body
+
+
+def recorded_speech(mock, name: str) -> bytes:
+    """Answer /v1/audio/speech with a recorded dump (status, content type and body as the server sent)."""
+    status, headers, body = http_fixture(name)
+    mock.post(SPEECH_URL, status=status, body=body, content_type=headers["content-type"])
     return body
 
 

@@ -1,5 +1,6 @@
-"""Text-to-speech end to end through the SDK's public `invoke`, against `responses` fakes built from
-API reference §7.2 (no audio model could run on our machines, so nothing here is a recording)."""
+"""Text-to-speech end to end through the SDK's public `invoke`, against `responses` fakes: answers recorded
+from a real Xinference 4.1.0 (tiny Kokoro, audio_tts_*) where one exists, shapes built from API reference §7.2
+for the rest (families that cannot run here, streamed audio, other statuses)."""
 
 import json
 import threading
@@ -16,12 +17,19 @@ from dify_plugin.errors.model import (
 )
 
 from models.tts.tts import XinferenceTTSModel
-from tests.helpers import API_KEY, raw_credentials
-from tests.tts.audio_fakes import DESCRIBE_URL, SPEECH_URL, Trickle, audio_description, wav_file
+from tests.helpers import API_KEY, fixture_json, raw_credentials
+from tests.tts.audio_fakes import (
+    DESCRIBE_URL,
+    SPEECH_URL,
+    Trickle,
+    audio_description,
+    recorded_speech,
+    wav_file,
+)
 
 UID = "my-tts"
 CHATTTS = audio_description("ChatTTS", "ChatTTS", ["text2audio", "text2audio_zero_shot"])
-KOKORO = audio_description("Kokoro-82M", "Kokoro", ["text2audio", "text2audio_zero_shot"])
+KOKORO = fixture_json("audio_tts_01_get_model.json")  # recorded: the tiny Kokoro on Xinference 4.1.0
 F5 = audio_description("F5-TTS", "F5-TTS", ["text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"])
 LONG_TEXT = " ".join(f"Sentence number {i} is here and it says something." for i in range(30))
 
@@ -204,7 +212,7 @@ def test_streaming_long_text_keeps_piece_order(mock):
 
 def test_a_family_that_cannot_stream_says_to_turn_streaming_off(mock):
     described(mock, KOKORO)
-    mock.post(SPEECH_URL, status=500, json={"detail": "Kokoro does not support stream mode."})
+    recorded_speech(mock, "audio_tts_08_speech_stream.txt")
     with pytest.raises(InvokeBadRequestError, match="Stream audio"):
         b"".join(speak(tts_streaming=True))
 
@@ -298,7 +306,7 @@ def test_validation_rejects_models_that_do_not_speak(mock, description):
 
 def test_validation_with_streaming_on_catches_a_family_that_cannot_stream(mock):
     described(mock, KOKORO)
-    mock.post(SPEECH_URL, status=500, json={"detail": "Kokoro does not support stream mode."})
+    recorded_speech(mock, "audio_tts_08_speech_stream.txt")
     with pytest.raises(CredentialsValidateFailedError, match="Stream audio"):
         model().validate_credentials(UID, creds(tts_streaming=True))
     assert sent(speech_calls(mock)[0])["stream"] is True

@@ -29,7 +29,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
+from record_audio import record_audio
 from run import _sigterm, build_models
 from server import XinferenceServer
 from specs import Launch, chat_spec, embedding_spec, generate_spec, reasoning_spec, rerank_spec
@@ -110,7 +112,7 @@ class Recorder:
         token: str | None = None,
         raw: bytes | None = None,
         *,
-        content_type: str | None = "application/json",
+        content_type: str | None = "application/json",  # multipart for audio uploads
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
         headers = {}
@@ -219,6 +221,7 @@ def record_open(rec: Recorder, launches: list[Launch]) -> None:
     r("tools_05_get_model.json", "GET", "/v1/models/test-llm-tools")
     record_reasoning(rec)
     record_errors(rec)
+    record_audio(rec)
 
 
 def record_reasoning(rec: Recorder) -> None:
@@ -332,7 +335,8 @@ def main() -> int:
     ns.out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     py, _ = ensure_venv()
-    models = build_models(py)
+    ensure_audio(py)
+    models = build_models(py) | build_audio_models(py)
     random_llm = py.parent.parent / "models" / "tiny-qwen2-random"
     with cache_lock():
         if not (random_llm / "config.json").exists():
@@ -344,6 +348,7 @@ def main() -> int:
                 stderr=subprocess.DEVNULL,
             )
     launches = fixture_models(models, random_llm)
+    audio = list(audio_launches(models).values())
     written: list[str] = []
     phases = [("fixtures-open", False), ("fixtures-auth", True)]
     if ns.only and all(p.startswith("auth") for p in ns.only):
@@ -357,7 +362,7 @@ def main() -> int:
             if auth:
                 record_auth(rec, launches)
             else:
-                record_open(rec, launches)
+                record_open(rec, launches + audio)
         except BaseException:
             print(server.log_tail(), flush=True)
             raise

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
 from server import ServerError, XinferenceServer
 from specs import test_models
@@ -131,11 +132,12 @@ def _timed_tests(
 
 
 def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict, serve: bool = False) -> int:
-    launches = test_models(models)
+    launches = test_models(models) | audio_launches(models)
     server = XinferenceServer(py, "open")
     try:
         timings["open: server start"] = server.start()
-        timings["open: register + launch 6 models"] = server.register_and_launch(list(launches.values()))
+        launched = server.register_and_launch(list(launches.values()))
+        timings[f"open: register + launch {len(launches)} models"] = launched
         for k, v in server.timings.items():
             if k.startswith("launch "):
                 timings[f"open: {k}"] = v
@@ -199,8 +201,9 @@ def main() -> int:
     try:
         py, install = ensure_venv()
         timings["install (0 = cached)"] = install
+        timings["install audio packages (0 = cached)"] = ensure_audio(py)
         t0 = time.monotonic()
-        models = build_models(py)
+        models = build_models(py) | build_audio_models(py)
         timings["build models"] = time.monotonic() - t0
         results = {}
         if ns.serve:

@@ -59,8 +59,14 @@ class XinferenceServer:
         _prune(self.log_path.parent, self.home.parent)
         shutil.rmtree(self.home, ignore_errors=True)
         self.home.mkdir(parents=True)
+        # a model_uri is symlinked into cache/v2, which the server does not create; and it purges empty
+        # folders at start-up, hence the .keep
+        (self.home / "cache" / "v2").mkdir(parents=True)
+        (self.home / "cache" / "v2" / ".keep").touch()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = offline_env(self.home)
+        # the venv's bin/ first, as activating it would: Whisper's decoder runs the `ffmpeg` linked there
+        env["PATH"] = os.pathsep.join([str(self.bin.parent), env.get("PATH", "")])
         env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
         if self.auth and self.raise_limits:
             # the tests count their failed keys (far below 10), but /status polling and a re-run inside
