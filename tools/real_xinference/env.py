@@ -53,6 +53,9 @@ def offline_env(home: Path | None = None) -> dict[str, str]:
         # xinference's per-model virtualenvs would use uv/pip; our specs have "virtualenv": null
         UV_OFFLINE="1",
     )
+    # A model's sub-process gets 60 s to start by default; on a loaded 2-core machine torch imports alone can
+    # take longer, which fails the launch with a 500 that says nothing about the plugin.
+    env.setdefault("XINFERENCE_SUBPOOL_LAUNCH_TIMEOUT", "600")
     if home is not None:
         env["XINFERENCE_HOME"] = str(home)
         env["HF_HOME"] = str(home / "hf")
