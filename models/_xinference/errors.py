@@ -9,6 +9,7 @@ or an excerpt of a plain-text/HTML body) plus a hint an admin can act on — nev
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -126,7 +127,11 @@ def _squash(text: str) -> str:
 def status_error(status: int, reason: str, detail: str, what: str) -> InvokeError:
     """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
     base = error_class_for_status(status)
-    hint = _HINTS.get(status) or ("the server failed; see its log for details" if status >= 500 else "")
+    hint = (
+        worker_down_hint(detail)
+        or _HINTS.get(status)
+        or ("the server failed; see its log for details" if status >= 500 else "")
+    )
     message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
     if hint:
         message += f" — {hint}"
@@ -134,6 +139,23 @@ def status_error(status: int, reason: str, detail: str, what: str) -> InvokeErro
     err.status_code = status  # type: ignore[attr-defined]
     err.detail = detail  # type: ignore[attr-defined]
     return err
+
+
+# How a cluster supervisor words "the worker holding this model (replica) is gone" (xoscar's connect error)
+_WORKER_DOWN = re.compile(r"Connect call failed \('([^']+)', (\d+)\)")
+
+
+def worker_down_hint(detail: str) -> str:
+    """For a cluster whose worker died: name it and say what happens next (empty when not that case)."""
+    match = _WORKER_DOWN.search(detail)
+    if not match:
+        return ""
+    return (
+        f"the Xinference supervisor cannot reach the worker at {match.group(1)}:{match.group(2)} that "
+        "runs this model (or one of its replicas): that worker is down. Other replicas keep serving; the "
+        "supervisor stops routing to the dead one after its health check (about 35 s by default), so "
+        "retry. If it was the only replica, launch the model again on a running worker"
+    )
 
 
 def response_error(response: requests.Response, what: str) -> InvokeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,12 @@ SESSION_TIMEOUT = 420  # the test's own bound per session (the plugin must end i
 KINDS = ("chat-stream", "chat-blocking", "tools-stream", "tools-blocking", "embed")
 _http = requests.Session()
 _http.trust_env = False  # 127.0.0.1 only, never through a proxy
+
+
+def pause(seconds: float) -> None:
+    """Really wait: the root conftest replaces time.sleep with a no-op (for the retry back-off), and a
+    polling loop on that no-op spins and starves the threads that read the plugin's answers."""
+    threading.Event().wait(seconds)
 
 
 def credentials(uid: str) -> dict[str, Any]:
@@ -160,9 +167,10 @@ def delta(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
 
 
 def active_replicas(uid: str) -> list[str]:
-    """Replica uids of `uid` the supervisor still routes to, as GET /v1/workers lists them."""
-    workers = _http.get(f"{CLUSTER_URL}/v1/workers", timeout=10).json()
-    return sorted(r for w in workers for r in (w.get("models") or {}) if r.startswith(uid + "-"))
+    """Replica uids of `uid` the supervisor still routes to (READY in GET /v1/models/<uid>/replicas;
+    GET /v1/workers answers 500 while a dead worker is still registered)."""
+    replicas = _http.get(f"{CLUSTER_URL}/v1/models/{uid}/replicas", timeout=10).json()
+    return sorted(r["replica_model_uid"] for r in replicas if r.get("status") == "READY")
 
 
 def record(section: str, data: dict[str, Any]) -> None:

@@ -85,6 +85,8 @@ def _spawn(command: list[str], log_path: Path, home: Path) -> subprocess.Popen:
     # Three model processes on a shared 2-core machine: torch's one-thread-per-core default makes them
     # fight over the cores (a 15-token answer then takes seconds); the tiny models need one thread each.
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # a model process that takes over 60 s to start (the default) on a loaded machine fails the launch
+    env["XINFERENCE_SUBPOOL_LAUNCH_TIMEOUT"] = "300"
     with open(log_path, "wb") as out:
         return subprocess.Popen(
             command,
