@@ -153,8 +153,8 @@ def worker_down_hint(detail: str) -> str:
     return (
         f"the Xinference supervisor cannot reach the worker at {match.group(1)}:{match.group(2)} that "
         "runs this model (or one of its replicas): that worker is down. Other replicas keep serving; the "
-        "supervisor stops routing to the dead one after its health check (about 35 s by default), so "
-        "retry. If it was the only replica, launch the model again on a running worker"
+        "supervisor stops routing to the dead one after its health check (about half a minute by default), "
+        "so retry. If it was the only replica, launch the model again on a running worker"
     )
 
 

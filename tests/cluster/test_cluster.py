@@ -8,6 +8,7 @@ second test kills worker b for good.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -36,7 +37,7 @@ pytestmark = pytest.mark.real
 LLM_REPLICAS = {"a": "replica 0", "b": "replica 1"}
 # a worker that dies under a request: the plugin's typed errors for a cut connection / failed server
 DEATH_ERRORS = {"InvokeConnectionError", "InvokeServerUnavailableError"}
-DETECTION_BOUND = 150  # s: Xinference's default health check declares a worker dead after ~35 s
+DETECTION_BOUND = 150  # s: Xinference's default health check declared a dead worker after 25 s here
 
 
 def test_50_mixed_sessions_all_succeed_spread_over_both_replicas(plugin):
@@ -72,8 +73,8 @@ def test_worker_stopped_mid_run(plugin):
     later = run_many(plugin, mixed_kinds(10), first=300)
     report = {
         "in flight at the kill": during,
-        "error messages (first of each type)": _first_messages(in_flight + gap),
-        "sessions while the supervisor still routed to the dead replica": summary(gap, since=killed_at),
+        "error messages (distinct)": _distinct_messages(in_flight + gap),
+        "sessions while the supervisor still routed to the dead replica": summary(gap),
         "dead worker dropped by the supervisor after (s)": round(detected_after, 1),
         "later sessions": summary(later),
         "later requests per replica": delta(replica_requests(("a",)), before),
@@ -87,6 +88,11 @@ def test_worker_stopped_mid_run(plugin):
     ]
     assert not untyped, untyped
     assert any(o.error_type for o in in_flight), f"the kill hit no session in flight: {during}"
+    unnamed = [(o.i, o.message) for o in in_flight + gap if o.error_type and UIDS["llm"] not in o.message]
+    assert not unnamed, f"errors that do not say which model failed: {unnamed}"
+    dead_address = WORKERS["b"]["address"]
+    gap_errors = [o.message for o in gap if o.error_type]
+    assert all(f"worker at {dead_address}" in m and "is down" in m for m in gap_errors), gap_errors
     late = [
         (o.i, round(o.ended - killed_at, 1)) for o in in_flight if o.ended - killed_at > INVOKE_TIMEOUT + 15
     ]
@@ -125,9 +131,11 @@ def _sessions_until_rerouted(plugin, killed_at: float):
     raise AssertionError(f"{dead} still routed after {DETECTION_BOUND} rounds")
 
 
-def _first_messages(outcomes) -> dict[str, str]:
-    first: dict[str, str] = {}
+def _distinct_messages(outcomes) -> list[str]:
+    """Each different error message once (ports and pids blanked, so that one cause counts once)."""
+    seen: dict[str, str] = {}
     for o in outcomes:
-        if o.error_type and o.error_type not in first:
-            first[o.error_type] = o.message[:400]
-    return first
+        if o.error_type:
+            key = re.sub(r"\d+", "#", o.message)
+            seen.setdefault(key, f"{o.error_type}: {o.message[:600]}")
+    return list(seen.values())
