@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
-	package-offline test-offline signing-key lock
+	package-offline test-offline signing-key lock test-cluster
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -86,6 +86,11 @@ bench-check: $(STAMP)
 # ~/.cache/xinference-dify-plugin/real-xinference, tiny local models, 127.0.0.1 only, servers always stopped). Pytest args: make test-real ARGS="-k embed"
 test-real: $(STAMP)
 	$(PY) tools/real_xinference/run.py -- $(ARGS)
+
+# A real two-worker Xinference 4.1.0 cluster on 127.0.0.1 (same cached venv and tiny models): 50 mixed
+# sessions through one plugin process, then a worker is killed mid-run. Pytest args: make test-cluster ARGS="-x"
+test-cluster: $(STAMP)
+	$(PY) tools/real_xinference/run_cluster.py -- $(ARGS)
 
 # Re-record tests/fixtures/xinference-4.1.0 from that real server (OUT=dir to write elsewhere)
 fixtures: $(STAMP)

@@ -24,6 +24,7 @@ from dify_plugin.errors.model import (
 )
 
 from models._xinference.hints import connect_hints, proxy_hint
+from models._xinference.server_faults import input_fault, worker_down_hint
 
 _EXCERPT = 480  # long server messages keep their head and tail: the reason is often at the end
 
@@ -35,17 +36,6 @@ _HINTS = {
     429: "the server is rate-limiting; note that Xinference bans an IP for an hour after 10 failed keys in "
     "5 minutes",
     503: "the model is probably still loading; try again shortly",
-}
-
-
-# Xinference answers some bad inputs with its catch-all 500; these details blame the input, not the server
-# (lower-case excerpt of the detail → what to tell the admin).
-_INPUT_FAULTS_500 = {
-    "soundfile is either not in the correct format or is malformed": "the server could not decode the audio "
-    "file: send a complete, valid audio file (wav, mp3, flac, ogg, m4a or webm)",
-    # Kokoro (and other families writing through soundfile) cannot write aac or pcm
-    "unknown format: '": "this model cannot produce that audio format: choose another Audio format (mp3, "
-    "wav, flac or ogg) in the model's settings in Dify",
 }
 
 
@@ -138,9 +128,9 @@ def _squash(text: str) -> str:
 
 def status_error(status: int, reason: str, detail: str, what: str, *, note: str = "") -> InvokeError:
     """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
-    input_fault = _input_fault(status, detail)
-    base = InvokeBadRequestError if input_fault else error_class_for_status(status)
-    hint = input_fault or _HINTS.get(status)
+    fault = input_fault(status, detail)
+    base = InvokeBadRequestError if fault else error_class_for_status(status)
+    hint = fault or worker_down_hint(detail) or _HINTS.get(status)
     hint = hint or ("the server failed; see its log for details" if status >= 500 else "")
     message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
     if hint:
@@ -150,13 +140,6 @@ def status_error(status: int, reason: str, detail: str, what: str, *, note: str 
     err.status_code = status  # type: ignore[attr-defined]
     err.detail = detail  # type: ignore[attr-defined]
     return err
-
-
-def _input_fault(status: int, detail: str) -> str | None:
-    if status != 500:
-        return None
-    lowered = detail.lower()
-    return next((hint for phrase, hint in _INPUT_FAULTS_500.items() if phrase in lowered), None)
 
 
 def response_error(response: requests.Response, what: str) -> InvokeError:
