@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import multimodal
 from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
 from server import ServerError, XinferenceServer
 from specs import test_models
@@ -63,6 +64,7 @@ def build_models(py: Path) -> dict[str, Path]:
         "rerank": rerank,
         "tools": ASSETS / "tiny-qwen2-tools",
         "reasoning": ASSETS / "tiny-qwen3-reasoning",
+        **multimodal.build(py),
     }
 
 
@@ -135,7 +137,8 @@ def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict
     server = XinferenceServer(py, "open")
     try:
         timings["open: server start"] = server.start()
-        timings["open: register + launch 6 models"] = server.register_and_launch(list(launches.values()))
+        took = server.register_and_launch(list(launches.values()))
+        timings[f"open: register + launch {len(launches)} models"] = took
         for k, v in server.timings.items():
             if k.startswith("launch "):
                 timings[f"open: {k}"] = v
@@ -199,6 +202,7 @@ def main() -> int:
     try:
         py, install = ensure_venv()
         timings["install (0 = cached)"] = install
+        timings["install multimodal extras (0 = cached)"] = multimodal.ensure_extras(py)
         t0 = time.monotonic()
         models = build_models(py)
         timings["build models"] = time.monotonic() - t0

@@ -62,6 +62,8 @@ class XinferenceServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = offline_env(self.home)
         env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
+        # use the venv's packages: built-ins (Qwen3-VL-Reranker) would otherwise want their own virtualenv
+        env["XINFERENCE_ENABLE_VIRTUAL_ENV"] = "0"
         if self.auth and self.raise_limits:
             # the tests count their failed keys (far below 10), but /status polling and a re-run inside
             # 5 minutes must never get 127.0.0.1 banned for an hour
@@ -170,7 +172,7 @@ class XinferenceServer:
         t0 = time.monotonic()
         seen = set()
         for item in launches:
-            if (item.model_type, item.name) not in seen:
+            if not item.builtin and (item.model_type, item.name) not in seen:
                 seen.add((item.model_type, item.name))
                 self.register(item)
         pool = ThreadPoolExecutor(parallel)
