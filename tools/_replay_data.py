@@ -18,6 +18,8 @@ DESCRIPTION_FILES = {
     "test-rerank": "rerank_07_get_model.json",
     "test-tiny-qwen2-tools": "tools_05_get_model.json",
     "test-reasoning": "reasoning_A02_get_model.json",  # launch A: parser on, thinking on by default
+    "test-clip-embed": "mm_01_clip_get_model.json",  # tiny CLIP: embed_vision, 16 dims
+    "test-vl-rerank": "mm_06_vl_rerank_get_model.json",  # Qwen3-VL-Reranker-2B: rerank_vision
 }
 # No audio model was recorded; these follow the v1.6+ description shape (model_ability as a list).
 AUDIO_DESCRIPTIONS = {
