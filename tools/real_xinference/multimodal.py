@@ -1,8 +1,9 @@
 """What the multimodal tests add to the real server: one extra package and two local models.
 
-* `qwen-vl-utils` is installed into the cached venv as an add-on layer (its own stamp, so the venv's
-  cache key and the multi-minute base install stay as they are): Xinference refuses to launch a
-  Qwen3-VL-Reranker unless it imports (scipy and Pillow are already there).
+* a placeholder `qwen_vl_utils` module goes into the cached venv as an add-on layer (its own stamp, so
+  the venv's cache key and the multi-minute base install stay as they are): Xinference refuses to launch
+  a Qwen3-VL-Reranker unless that module imports (scipy and Pillow are already there), and the real
+  package needs torchvision, which breaks transformers under the CPU torch (see the placeholder).
 * tiny-clip: a seeded random CLIP built at test time (build_models.py tiny-clip), registered as a custom
   embedding model. Its name must contain "clip": that is how Xinference picks its image path.
 * vl-rerank: a folder for the built-in `Qwen3-VL-Reranker-2B` launched with `model_path`: our own
@@ -21,28 +22,35 @@ from env import CACHE, cache_lock, log, offline_env
 from server import ServerError
 
 HERE = Path(__file__).resolve().parent
-EXTRAS = ("qwen-vl-utils==0.0.14",)
 SCORING_SCRIPT = HERE / "vl_reranker" / "qwen3_vl_reranker.py"
+PLACEHOLDER = HERE / "vl_reranker" / "qwen_vl_utils_placeholder.py"
 BUILD = HERE / "build_models.py"
 
 
 def ensure_extras(py: Path) -> float:
-    """pip-install EXTRAS into the venv once; seconds spent (0.0 when already there)."""
-    stamp = py.parent.parent / f".extras-{hashlib.sha256(' '.join(EXTRAS).encode()).hexdigest()[:8]}"
+    """Put the qwen_vl_utils placeholder into the venv once; seconds spent (0.0 when already there)."""
+    digest = hashlib.sha256(PLACEHOLDER.read_bytes()).hexdigest()[:8]
+    stamp = py.parent.parent / f".extras-{digest}"
     with cache_lock():
         if stamp.exists():
             return 0.0
         t0 = time.monotonic()
-        install_log = CACHE / "logs" / "install-extras.log"
-        install_log.parent.mkdir(parents=True, exist_ok=True)
-        with open(install_log, "wb") as out:
-            cmd = [str(py), "-m", "pip", "--disable-pip-version-check", "install", *EXTRAS]
-            rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-        if rc:
-            raise ServerError(f"installing {EXTRAS} failed; see {install_log}")
-        stamp.write_text("\n".join(EXTRAS))
+        out = subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # a real qwen-vl-utils (earlier recipes installed it) would shadow the placeholder and fail to import
+        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "uninstall", "-y", "qwen-vl-utils"]
+        subprocess.run(pip, capture_output=True, check=False)
+        package = Path(out.stdout.strip()) / "qwen_vl_utils"
+        shutil.rmtree(package, ignore_errors=True)
+        package.mkdir()
+        shutil.copy(PLACEHOLDER, package / "__init__.py")
+        stamp.write_text(digest)
         took = time.monotonic() - t0
-        log(f"installed {', '.join(EXTRAS)} in {took:.1f} s")
+        log(f"qwen_vl_utils placeholder in place ({took:.1f} s)")
         return took
 
 
