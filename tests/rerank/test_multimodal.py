@@ -12,6 +12,7 @@ import responses
 from dify_plugin.entities.model.text_embedding import MultiModalContent
 from dify_plugin.errors.model import InvokeBadRequestError
 
+from models._xinference.model_info import DESCRIPTIONS
 from models.rerank.rerank import XinferenceRerankModel
 from tests.helpers import SERVER, fixture_json, raw_credentials
 
@@ -47,6 +48,7 @@ def rerank(docs=DOCS, *, credentials=None, threshold=None, top_n=None, query=QUE
 
 
 def features(description, **overrides):
+    DESCRIPTIONS.clear()  # each call stands for another server
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         if description is not None:
             mock.get(DESCRIBE_URL, json=description)
@@ -111,8 +113,7 @@ def test_top_n_and_threshold_as_for_text():
         assert bodies(mock)[0]["top_n"] == 1
     assert [d.index for d in top.docs] == [2]
     second = sorted(r["relevance_score"] for r in IMAGE_QUERY["results"])[-2]
-    with responses.RequestsMock() as mock:
-        mock.get(DESCRIBE_URL, json=VL)
+    with responses.RequestsMock() as mock:  # the description is cached by now
         mock.post(RERANK_URL, json=IMAGE_QUERY)
         kept = rerank(threshold=second)
     assert len(kept.docs) == 2 and all(d.score >= second for d in kept.docs)
@@ -126,7 +127,7 @@ def test_documents_are_batched_and_merged():
 
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=VL)
-        mock.add_callback(responses.POST, RERANK_URL, callback=answer)
+        mock.add_callback(responses.POST, RERANK_URL, callback=answer, content_type="application/json")
         result = rerank(credentials=creds(rerank_batch_size="3"))
         sent = bodies(mock)
     assert [len(b["documents"]) for b in sent] == [3, 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from dify_plugin.entities.model import EmbeddingInputType
 from dify_plugin.entities.model.text_embedding import MultiModalContent
 from dify_plugin.errors.model import InvokeBadRequestError, InvokeServerUnavailableError
 
+from models._xinference.model_info import DESCRIPTIONS
 from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
 from tests.helpers import SERVER, fixture_json, raw_credentials
 
@@ -50,6 +52,7 @@ def embed(documents, credentials=None, input_type=EmbeddingInputType.DOCUMENT):
 
 
 def schema_features(description, **overrides):
+    DESCRIPTIONS.clear()  # each call stands for another server
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         if description is not None:
             mock.get(DESCRIBE_URL, json=description)
@@ -137,7 +140,7 @@ def test_batch_size_is_respected_per_modality():
     docs = [text("a"), image(PNG), text("bb"), image(JPEG), text("ccc")]
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=CLIP)
-        mock.add_callback(responses.POST, EMBED_URL, callback=one_vector)
+        mock.add_callback(responses.POST, EMBED_URL, callback=one_vector, content_type="application/json")
         result = embed(docs, creds(max_chunks="2"))
         sent = bodies(mock)
     assert [[next(iter(item)) for item in body["input"]] for body in sent] == [
@@ -164,7 +167,11 @@ def test_query_prefix_and_task_for_text_items_only():
         mock.get(DESCRIBE_URL, json=CLIP)
         mock.post(EMBED_URL, json={**TEXTS, "data": TEXTS["data"][:1]})
         mock.post(EMBED_URL, json={**PICTURES, "data": PICTURES["data"][:1]})
-        embed([text("red"), image(PNG)], creds(query_prefix="q: ", query_task="retrieval.query"), "query")
+        embed(
+            [text("red"), image(PNG)],
+            creds(query_prefix="q: ", query_task="retrieval.query"),
+            EmbeddingInputType.QUERY,
+        )
         sent = bodies(mock)
     assert sent[0] == {"model": UID, "input": [{"text": "q: red"}], "task": "retrieval.query"}
     assert sent[1]["input"] == [{"image": f"data:image/png;base64,{PNG}"}]
@@ -189,7 +196,7 @@ def test_no_documents_no_request():
 def test_bad_image_is_refused_before_any_request(content, needle):
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=CLIP)
-        with pytest.raises(InvokeBadRequestError, match=needle):
+        with pytest.raises(InvokeBadRequestError, match=re.escape(needle)):
             embed([text("fine"), image(content)])
         assert bodies(mock) == []
 
