@@ -183,8 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "input" not in payload:
             return self._send_dump("err_10_embed_missing_input.txt")
         texts = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
-        if mm.is_multimodal(texts):
-            dimensions = self.replay.descriptions[payload["model"]].get("dimensions")
+        dimensions = self.replay.descriptions[payload["model"]].get("dimensions")
+        if mm.is_multimodal(texts) or dimensions not in (None, len(self.replay.vectors[0])):
             answer = mm.embeddings_answer(payload["model"], texts, dimensions)
             return self._send_dump(answer) if isinstance(answer, str) else self._send(200, answer)
         vectors = self.replay.vectors
