@@ -19,6 +19,8 @@ DESCRIPTION_FILES = {
     "test-tiny-qwen2-tools": "tools_05_get_model.json",
     "test-reasoning": "reasoning_A02_get_model.json",  # launch A: parser on, thinking on by default
     "test-stt": "audio_stt_01_get_model.json",  # the tiny Whisper
+    "test-clip-embed": "mm_01_clip_get_model.json",  # tiny CLIP: embed_vision, 16 dims
+    "test-vl-rerank": "mm_06_vl_rerank_get_model.json",  # Qwen3-VL-Reranker-2B: rerank_vision
 }
 # test-tts stays a built ChatTTS description (v1.6+ shape): streamed speech needs a family that streams, and
 # none can run on our machines (the recorded Kokoro refuses `stream`).

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from tools import _replay_multimodal as mm
 from tools._replay_data import (
     CHAT_FILES,
     COMPLETION_FILES,
@@ -183,6 +184,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "input" not in payload:
             return self._send_dump("err_10_embed_missing_input.txt")
         texts = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+        dimensions = self.replay.descriptions[payload["model"]].get("dimensions")
+        if mm.is_multimodal(texts) or dimensions not in (None, len(self.replay.vectors[0])):
+            answer = mm.embeddings_answer(payload["model"], texts, dimensions)
+            return self._send_dump(answer) if isinstance(answer, str) else self._send(200, answer)
         vectors = self.replay.vectors
         data = [
             {"index": i, "object": "embedding", "embedding": vectors[i % len(vectors)]}
@@ -208,11 +213,17 @@ class _Handler(BaseHTTPRequestHandler):
         if "documents" not in payload:
             return self._send_dump("err_11_rerank_missing_documents.txt")
         query, docs = str(payload.get("query", "")), [str(d) for d in payload["documents"]]
+        items = [payload.get("query"), *payload["documents"]]  # dicts for a multimodal reranker
+        scores = (
+            [mm.score(items[0], doc) for doc in items[1:]]
+            if mm.is_multimodal(items)
+            else [_score(query, doc) for doc in docs]
+        )
         results = sorted(
             (
                 {
                     "index": i,
-                    "relevance_score": _score(query, doc),
+                    "relevance_score": scores[i],
                     "document": {"text": doc} if payload.get("return_documents") else None,
                 }
                 for i, doc in enumerate(docs)

@@ -49,6 +49,9 @@ class XinferenceCredentials(BaseModel):
     query_task: str = ""
     document_task: str = ""
     truncate_long_texts: bool = True
+    # images in knowledge bases (Dify >= 1.11): "auto" = the description's embed_vision / rerank_vision
+    embedding_vision: Override = "auto"
+    rerank_vision: Override = "auto"
     # rerank
     rerank_instruction: str = ""
     rerank_batch_size: int = 256
@@ -213,6 +216,8 @@ def _parse(raw: Mapping | None) -> XinferenceCredentials:
         query_task=_text(raw, "query_task"),
         document_task=_text(raw, "document_task"),
         truncate_long_texts=_switch(raw, "truncate_long_texts", True),
+        embedding_vision=_choice(raw, "embedding_vision", _OVERRIDES, "auto"),
+        rerank_vision=_choice(raw, "rerank_vision", _OVERRIDES, "auto"),
         rerank_instruction=_text(raw, "rerank_instruction"),
         rerank_batch_size=int(_number(raw, "rerank_batch_size", 256, 1, 4096, integer=True)),
         language=_text(raw, "language"),

@@ -69,6 +69,16 @@ class ModelDescription:
         )
 
 
+# 4.x names image input per model type; 3.4 said plain "vision" for both (3.3 and older say nothing).
+_IMAGE_ABILITY = {"embedding": "embed_vision", "rerank": "rerank_vision"}
+
+
+def takes_images(description: ModelDescription) -> bool:
+    """Whether the server reports that this embedding or rerank model accepts images."""
+    wanted = _IMAGE_ABILITY.get(description.model_type)
+    return wanted is not None and bool(description.abilities & {wanted, "vision"})
+
+
 def parse_abilities(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         value = [value]

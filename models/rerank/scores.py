@@ -26,8 +26,9 @@ def wanted_threshold(score_threshold: float | None) -> float | None:
 
 
 def request_body(
-    uid: str, query: str, documents: list[str], *, top_n: int | None, instruction: str
+    uid: str, query: str | dict, documents: list[str] | list[dict], *, top_n: int | None, instruction: str
 ) -> dict[str, Any]:
+    """Texts, or `{"text" | "image": …}` items for a multimodal reranker."""
     body: dict[str, Any] = {
         "model": uid,
         "query": query,

@@ -8,7 +8,13 @@ from collections.abc import Mapping
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, ModelPropertyKey, ModelType
-from dify_plugin.entities.model.text_embedding import EmbeddingUsage, TextEmbeddingResult
+from dify_plugin.entities.model.schema import ModelFeature
+from dify_plugin.entities.model.text_embedding import (
+    EmbeddingUsage,
+    MultiModalContent,
+    MultiModalEmbeddingResult,
+    TextEmbeddingResult,
+)
 from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
@@ -16,10 +22,11 @@ from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials, parse_credentials
 from models._xinference.errors import HTTPStatusError
-from models._xinference.model_info import ModelDescription
+from models._xinference.model_info import ModelDescription, takes_images
 from models._xinference.schemas import model_entity
 from models._xinference.tokens import estimate_tokens
 from models._xinference.usage import embedding_usage
+from models.text_embedding import multimodal as mm
 from models.text_embedding import vectors as emb
 
 logger = logging.getLogger(__name__)
@@ -57,7 +64,12 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
                 "max_chunks lowered from %d to %d to fit the daemon's line limit", configured, max_chunks
             )
         properties = {ModelPropertyKey.CONTEXT_SIZE: context, ModelPropertyKey.MAX_CHUNKS: max_chunks}
-        return model_entity(model, ModelType.TEXT_EMBEDDING, properties)
+        # VISION is Dify's only switch for a multimodal knowledge base (Dify >= 1.11)
+        detected = bool(description and takes_images(description))
+        override = creds.embedding_vision if creds else "auto"
+        images = detected if override == "auto" else override == "supported"
+        features = [ModelFeature.VISION] if images else None
+        return model_entity(model, ModelType.TEXT_EMBEDDING, properties, features=features)
 
     @override
     def _invoke(
@@ -75,6 +87,39 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         description = self._described(client, "Text Embedding", _is_embedding)
         vectors, tokens = self._embed(client, description, texts, input_type)
         return TextEmbeddingResult(model=model, embeddings=vectors, usage=self._usage(tokens))
+
+    @override
+    def _invoke_multimodal(
+        self,
+        model: str,
+        credentials: dict,
+        documents: list[MultiModalContent],
+        user: str | None = None,
+        input_type: EmbeddingInputType = EmbeddingInputType.DOCUMENT,
+    ) -> MultiModalEmbeddingResult:
+        if not documents:
+            return MultiModalEmbeddingResult(model=model, embeddings=[], usage=self._usage(0))
+        client = self._client(credentials)
+        description = self._described(client, "Text Embedding", _is_embedding)
+        creds = client.credentials
+        items = mm.to_items(documents, creds, input_type)  # every image checked before any request
+        mm.check_answer_size(len(items), description.dimensions)
+        task, uid = emb.task_for(creds, input_type), description.uid
+        size = emb.safe_max_chunks(creds.max_chunks, description.dimensions)
+        dimensions = description.dimensions
+        vectors: list[list[float] | None] = [None] * len(items)
+        tokens = 0
+        for positions in mm.modality_batches(items, size):
+            what = f"embeddings on {uid!r}"
+            body = mm.request_body(uid, [items[p] for p in positions], task)
+            data = client.post_json("/v1/embeddings", body, what=what)
+            batch = emb.parse_vectors(data, len(positions), dimensions, what)
+            dimensions = dimensions or len(batch[0])  # text and image vectors must share one size
+            for position, vector in zip(positions, batch, strict=True):
+                vectors[position] = vector
+            tokens += mm.reported_tokens(data)
+        embeddings = [v for v in vectors if v is not None]
+        return MultiModalEmbeddingResult(model=model, embeddings=embeddings, usage=self._usage(tokens))
 
     def get_num_tokens(self, model: str, credentials: dict, texts: list[str]) -> list[int]:
         return [estimate_tokens(text) for text in texts]  # offline: Dify calls this for every chunk

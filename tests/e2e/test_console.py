@@ -118,3 +118,26 @@ def test_embed_rerank_and_audio(console, tmp_path):
         console("stt", "--uid", "test-stt", str(clip)).stdout.strip()
         == "The quick brown fox jumps over the lazy dog."
     )
+
+
+def test_embed_and_rerank_with_images(console):
+    images = REPO_ROOT / "tests" / "assets" / "images"
+    png, jpeg = str(images / "red-square.png"), str(images / "blue-square.jpg")
+    checked = json.loads(console("check", "--uid", "test-clip-embed", "--json").stdout)
+    assert checked["schema"]["features"] == ["vision"]
+    lines = console(
+        "embed", "--uid", "test-clip-embed", "--image", png, "--image", jpeg, "a red square"
+    ).stdout
+    rows = lines.splitlines()
+    assert [row.split("  ")[0] for row in rows[:3]] == ["16 dims"] * 3
+    assert rows[0].endswith("'a red square'") and rows[1].endswith("'[image red-square.png]'")
+    ranked = console(
+        "rerank", "--uid", "test-vl-rerank", "--image-query", png, "a red square", "--image-doc", png
+    )
+    first = ranked.stdout.splitlines()[0]
+    assert first.startswith("1. 1.0000  #1  [image red-square.png]")
+    refused = console("embed", "--uid", "test-clip-embed", "--image", str(images / "README.md"), ok=False)
+    assert (
+        refused.returncode == 1
+        and "Item 1 (an image) is not a PNG, JPEG, GIF, WebP or BMP image" in refused.stderr
+    )

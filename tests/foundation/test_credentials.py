@@ -184,3 +184,12 @@ def test_credentials_are_immutable():
 def test_connect_timeout_is_short_even_for_long_invocations():
     assert parse(invoke_timeout="600").connect_timeout == 10.0
     assert parse(invoke_timeout="3").connect_timeout == 3.0
+
+
+@pytest.mark.parametrize("field", ["embedding_vision", "rerank_vision"])
+def test_image_overrides_default_to_auto_and_accept_the_three_choices(field):
+    assert getattr(parse(), field) == "auto"
+    for choice in ("auto", "supported", "unsupported", "Supported"):
+        assert getattr(parse(**{field: choice}), field) == choice.lower()
+    with pytest.raises(CredentialsValidateFailedError, match=f"{field}: 'yes' is not one of auto, supported"):
+        parse(**{field: "yes"})

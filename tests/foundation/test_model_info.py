@@ -8,7 +8,13 @@ from dify_plugin.errors.model import InvokeBadRequestError, InvokeConnectionErro
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.model_info import DESCRIPTIONS, DescriptionCache, ModelDescription, parse_abilities
+from models._xinference.model_info import (
+    DESCRIPTIONS,
+    DescriptionCache,
+    ModelDescription,
+    parse_abilities,
+    takes_images,
+)
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
 
 
@@ -209,3 +215,22 @@ def test_a_404_on_inference_drops_the_cached_description():
         with pytest.raises(InvokeBadRequestError):
             c.post_json("/v1/chat/completions", {})
         assert c.cached_description() is None
+
+
+@pytest.mark.parametrize(
+    ("model_type", "abilities", "expected"),
+    [
+        ("embedding", ["embed", "embed_vision"], True),  # 4.x
+        ("embedding", ["embed", "vision"], True),  # 3.4
+        ("embedding", ["embed", "rerank_vision"], False),
+        ("embedding", ["embed"], False),
+        ("embedding", None, False),  # ≤ 3.3: nothing reported
+        ("rerank", ["rerank", "rerank_vision", "rerank_video"], True),
+        ("rerank", ["rerank", "vision"], True),
+        ("rerank", ["rerank", "embed_vision"], False),
+        ("llm", ["chat", "vision"], False),  # LLM vision is the LLM schema's business
+    ],
+)
+def test_takes_images(model_type, abilities, expected):
+    description = ModelDescription.from_json("m", {"model_type": model_type, "model_ability": abilities})
+    assert takes_images(description) is expected

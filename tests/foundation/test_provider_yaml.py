@@ -166,3 +166,15 @@ def test_model_sources_are_three_folders_deep_and_match_types(provider):
     for source in sources:
         folder, type_dir, filename = source.split("/")
         assert (folder, filename) == ("models", f"{type_dir}.py")
+
+
+@pytest.mark.parametrize(
+    ("name", "model_type"), [("embedding_vision", "text-embedding"), ("rerank_vision", "rerank")]
+)
+def test_image_overrides_show_only_for_their_model_type(provider, name, model_type):
+    field = _field(provider, name)
+    assert field["show_on"] == [{"variable": "__model_type", "value": model_type}]
+    assert field["type"] == "select" and field["default"] == "auto" and not field["required"]
+    assert [o["value"] for o in field["options"]] == ["auto", "supported", "unsupported"]
+    for option in field["options"]:
+        assert set(option["label"]) == set(LANGUAGES)

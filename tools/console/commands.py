@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tools.console import payloads, render
+from tools.console import images, payloads, render
 
 if TYPE_CHECKING:
     from tools.console.cli import Console
@@ -17,8 +17,8 @@ HELP = {
     "models": "list the models running on the server (uid, type, abilities, context)",
     "check": "validate credentials and show what Dify will show (mode, features, context, parameter rules)",
     "chat": "stream a reply to a prompt through the plugin (optionally with tools from a JSON file)",
-    "embed": "embed texts through the plugin",
-    "rerank": "rank documents against a query through the plugin",
+    "embed": "embed texts (and images: --image FILE) through the plugin",
+    "rerank": "rank documents against a query (or an image: --image-query FILE) through the plugin",
     "tts": "speak a text through the plugin and write the audio to a file",
     "voices": "list the voices the plugin offers for a TTS model",
     "stt": "transcribe an audio file through the plugin",
@@ -112,6 +112,10 @@ def run_chat(c: Console) -> int:
 
 def run_embed(c: Console) -> int:
     a = c.args
+    if a.image:
+        return images.run_embed(c)
+    if not a.texts:
+        raise ValueError("give at least one text, or --image FILE")
     chunks = c.call(payloads.embed(a.uid, c.credentials("text-embedding"), a.texts, input_type=a.input_type))
     result = chunks[0]
     c.out(json.dumps(result, ensure_ascii=False) if c.json else render.embeddings(a.texts, result))
@@ -120,6 +124,10 @@ def run_embed(c: Console) -> int:
 
 def run_rerank(c: Console) -> int:
     a = c.args
+    if a.image_query or a.image_doc:
+        return images.run_rerank(c)
+    if not a.query or not a.docs:
+        raise ValueError("give a query and at least one document")
     data = payloads.rerank(a.uid, c.credentials("rerank"), a.query, a.docs, a.score_threshold, a.top_n)
     result = c.call(data)[0]
     c.out(json.dumps(result, ensure_ascii=False, indent=2) if c.json else render.ranking(result))
@@ -174,8 +182,10 @@ def _chat_args(p: argparse.ArgumentParser) -> None:
 
 
 def _rerank_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("query")
-    p.add_argument("docs", nargs="+")
+    p.add_argument("query", nargs="?", help="the query text (with --image-query: the first document)")
+    p.add_argument("docs", nargs="*")
+    p.add_argument("--image-query", metavar="FILE", help="rank against this image (a multimodal reranker)")
+    p.add_argument("--image-doc", action="append", default=[], metavar="FILE", help="an image document")
     p.add_argument("--top-n", type=int, default=None)
     p.add_argument("--score-threshold", type=float, default=None)
 
@@ -185,8 +195,9 @@ ARGUMENTS = {
     "check": lambda p: None,
     "chat": _chat_args,
     "embed": lambda p: (
-        p.add_argument("texts", nargs="+"),
+        p.add_argument("texts", nargs="*"),
         p.add_argument("--input-type", choices=("document", "query"), default="document"),
+        p.add_argument("--image", action="append", default=[], metavar="FILE", help="an image (repeatable)"),
     ),
     "rerank": _rerank_args,
     "tts": lambda p: (

@@ -154,3 +154,41 @@ def tts_voices(model: str, credentials: dict, language: str | None = None) -> di
 
 def stt(model: str, credentials: dict, audio: bytes) -> dict:
     return _base("invoke_speech2text", "speech2text", model, credentials, file=audio.hex())
+
+
+def content(kind: str, value: str, file_id: str = "") -> dict:
+    """A MultiModalContent as Dify sends it: images as the raw base64 of the file, plus a file id."""
+    return {"content": value, "content_type": kind, "file_id": file_id or None}
+
+
+def embed_multimodal(
+    model: str, credentials: dict, documents: list[dict], input_type: str = "document"
+) -> dict:
+    return _base(
+        "invoke_multimodal_embedding",
+        "text-embedding",
+        model,
+        credentials,
+        documents=documents,
+        input_type=input_type,
+    )
+
+
+def rerank_multimodal(  # noqa: PLR0917  (same order as rerank)
+    model: str,
+    credentials: dict,
+    query: dict,
+    docs: list[dict],
+    score_threshold: float | None = None,
+    top_n: int | None = None,
+) -> dict:
+    return _base(
+        "invoke_multimodal_rerank",
+        "rerank",
+        model,
+        credentials,
+        query=query,
+        docs=docs,
+        score_threshold=score_threshold or 0,
+        top_n=top_n or 0,
+    )

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import multimodal
 from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
 from server import ServerError, XinferenceServer
@@ -64,6 +65,7 @@ def build_models(py: Path) -> dict[str, Path]:
         "rerank": rerank,
         "tools": ASSETS / "tiny-qwen2-tools",
         "reasoning": ASSETS / "tiny-qwen3-reasoning",
+        **multimodal.build(py),
     }
 
 
@@ -202,6 +204,7 @@ def main() -> int:
         py, install = ensure_venv()
         timings["install (0 = cached)"] = install
         timings["install audio packages (0 = cached)"] = ensure_audio(py)
+        timings["install multimodal extras (0 = cached)"] = multimodal.ensure_extras(py)
         t0 = time.monotonic()
         models = build_models(py) | build_audio_models(py)
         timings["build models"] = time.monotonic() - t0

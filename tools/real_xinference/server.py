@@ -68,6 +68,8 @@ class XinferenceServer:
         # the venv's bin/ first, as activating it would: Whisper's decoder runs the `ffmpeg` linked there
         env["PATH"] = os.pathsep.join([str(self.bin.parent), env.get("PATH", "")])
         env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
+        # use the venv's packages: built-ins (Qwen3-VL-Reranker) would otherwise want their own virtualenv
+        env["XINFERENCE_ENABLE_VIRTUAL_ENV"] = "0"
         if self.auth and self.raise_limits:
             # the tests count their failed keys (far below 10), but /status polling and a re-run inside
             # 5 minutes must never get 127.0.0.1 banned for an hour
@@ -176,7 +178,7 @@ class XinferenceServer:
         t0 = time.monotonic()
         seen = set()
         for item in launches:
-            if (item.model_type, item.name) not in seen:
+            if not item.builtin and (item.model_type, item.name) not in seen:
                 seen.add((item.model_type, item.name))
                 self.register(item)
         pool = ThreadPoolExecutor(parallel)

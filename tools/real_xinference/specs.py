@@ -107,6 +107,18 @@ def reasoning_spec(path: Path) -> dict[str, Any]:
     )
 
 
+def tiny_clip_spec(path: Path) -> dict[str, Any]:
+    """The tiny random CLIP as a custom embedding model; "clip" in the name selects the image path."""
+    spec = embedding_spec(path)
+    spec.update(model_name="test-tiny-clip", dimensions=16, max_tokens=77, model_ability=["embed_vision"])
+    return spec
+
+
+def vl_rerank_builtin() -> dict[str, Any]:
+    """The built-in Qwen3-VL-Reranker-2B: not registered, launched with model_path (see multimodal.py)."""
+    return {"model_name": "Qwen3-VL-Reranker-2B"}
+
+
 @dataclass
 class Launch:
     """One model to launch: its uid (what the tests use), registration and launch options."""
@@ -115,6 +127,7 @@ class Launch:
     model_type: str  # embedding | rerank | LLM (Xinference's spelling)
     spec: dict[str, Any]
     options: dict[str, Any] = field(default_factory=dict)
+    builtin: bool = False  # a built-in name: launched, never registered
 
     @property
     def name(self) -> str:
@@ -157,4 +170,16 @@ def test_models(models: dict[str, Path]) -> dict[str, Launch]:
         ),
         # launch C: parser on, thinking left to the Transformers engine's default (off)
         "reasoning_default": Launch("test-reasoning-default", "LLM", reasoning, {"reasoning_content": True}),
+        **multimodal_models(models),
+    }
+
+
+def multimodal_models(models: dict[str, Path]) -> dict[str, Launch]:
+    """Image embedding and image rerank (models: clip, vl_rerank; see multimodal.py)."""
+    if "clip" not in models:
+        return {}
+    vl_options = {"model_path": str(models["vl_rerank"])}
+    return {
+        "clip": Launch("test-clip-embed", "embedding", tiny_clip_spec(models["clip"])),
+        "vl_rerank": Launch("test-vl-rerank", "rerank", vl_rerank_builtin(), vl_options, builtin=True),
     }
