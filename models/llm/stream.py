@@ -26,18 +26,19 @@ class AnswerStream:
         self._events = events
         self._finish_reason: str | None = None
         self._usage: Any = None
+        self._usage_settled = False
         self._shown: list[str] = []  # everything yielded, for a token estimate when no usage comes
         self.tool_calls: list[ToolCall] = []
 
     def __iter__(self) -> Iterator[str]:
         try:
             for event in self._events:
-                if isinstance(event.get("usage"), dict):
-                    self._usage = event["usage"]  # keep the last one the server sent
+                self._take_usage(event.get("usage"))
                 for choice in event.get("choices") or []:
                     if isinstance(choice, dict):
                         yield from self._show(self._piece(choice))
                         self._finish(choice.get("finish_reason"))
+                self._settle_usage(event.get("usage"))
             yield from self._show(self._end())
         finally:
             self.close()
@@ -64,6 +65,17 @@ class AnswerStream:
 
     def _end(self) -> str:
         return ""
+
+    def _take_usage(self, usage: Any) -> None:
+        if isinstance(usage, dict) and not self._usage_settled:
+            self._usage = usage  # the last one the server sent, until settled
+
+    def _settle_usage(self, usage: Any) -> None:
+        """Usage that arrives with the finishing frame is the answer's: Xinference 2.x sends one more
+        frame after it (with include_usage) whose counts are off (17 for a 4-token answer). Servers
+        that count only in a final usage-only frame (OpenAI style) send none on the finishing one."""
+        if isinstance(usage, dict) and self._finish_reason is not None:
+            self._usage_settled = True
 
     def _finish(self, reason: Any) -> None:
         # The first reason counts: Xinference 4.1 follows "length" with a bare "stop" frame.

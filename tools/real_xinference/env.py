@@ -140,15 +140,19 @@ def venv_python(version: str = DEFAULT) -> Path:
 
 def ensure_venv(version: str = DEFAULT) -> tuple[Path, float]:
     """Return (venv python, seconds spent installing; 0.0 when the cache was warm)."""
-    with cache_lock():
+    if (venv_dir(version) / ".installed").exists():  # written last: no lock needed to trust it
+        log(f"venv cached: {_rel(venv_dir(version))}")
+        return venv_python(version), 0.0
+    with cache_lock():  # another run may be installing this or another release: wait for it
         return _ensure_venv(release(version))
 
 
 @contextlib.contextmanager
-def cache_lock() -> Iterator[None]:
-    """Serialises installs and model builds: a concurrent run waits instead of racing them."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".install.lock", "w") as lock:
+def cache_lock(where: Path = CACHE) -> Iterator[None]:
+    """Serialises installs and model builds: a concurrent run waits instead of racing them. Builds into
+    one release's venv lock that venv only, so they need not wait for another release's install."""
+    where.mkdir(parents=True, exist_ok=True)
+    with open(where / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

@@ -38,7 +38,7 @@ def build_models(py: Path, version: str = DEFAULT) -> dict[str, Path]:
     minilm = Path(out.stdout.strip()) / "model"
     built = py.parent.parent / "models"  # inside the venv dir: rebuilt with it
     rerank = built / "minilm-rerank"
-    with cache_lock():
+    with cache_lock() if version == DEFAULT else cache_lock(built):
         if not (rerank / "config.json").exists():
             _build_rerank(py, minilm, rerank)
     models = {"minilm": minilm, "rerank": rerank}
