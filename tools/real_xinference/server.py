@@ -73,6 +73,10 @@ class XinferenceServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = offline_env(self.home)
         env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
+        if self.release.version != DEFAULT:
+            # 1.x gives its supervisor 10 s + 5 × 5 s to answer at start, too little on a busy 2-core box
+            env["XINFERENCE_HEALTH_CHECK_TIMEOUT"] = "120"
+            env["XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD"] = "24"
         if self.auth and self.raise_limits:
             # the tests count their failed keys (far below 10), but /status polling and a re-run inside
             # 5 minutes must never get 127.0.0.1 banned for an hour
