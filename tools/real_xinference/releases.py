@@ -28,6 +28,8 @@ class Release:
     # 1.x/2.x leave their worker pool (a multiprocessing child re-parented to init) running after the
     # server process exits; stop() must find and end it
     leaves_worker_pool: bool
+    # 4.x prints a one-time setup token that POST /v1/admin/setup needs; 3.x takes the first caller
+    setup_token: bool = True
 
     @property
     def major_minor(self) -> tuple[int, int]:
@@ -38,7 +40,15 @@ class Release:
 DEFAULT = "4.1.0"
 RELEASES: dict[str, Release] = {
     "4.1.0": Release("4.1.0", HERE / "requirements.txt", "uninstall", False, True, False),
-    "3.2.1": Release("3.2.1", HERE / "recipes" / "requirements-3.2.1.txt", "uninstall", False, True, False),
+    "3.2.1": Release(
+        "3.2.1",
+        HERE / "recipes" / "requirements-3.2.1.txt",
+        "uninstall",
+        False,
+        True,
+        False,
+        setup_token=False,
+    ),
     "2.12.0": Release("2.12.0", HERE / "recipes" / "requirements-2.12.0.txt", "patch", True, False, True),
     "1.17.1": Release("1.17.1", HERE / "recipes" / "requirements-1.17.1.txt", "patch", True, False, True),
 }
