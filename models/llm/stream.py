@@ -71,7 +71,7 @@ class AnswerStream:
             self._usage = usage  # the last one the server sent, until settled
 
     def _settle_usage(self, usage: Any) -> None:
-        """Usage that arrives with the finishing frame is the answer's: Xinference 2.x sends one more
+        """Usage that arrives with the finishing frame is the answer's: Xinference 1.x–3.2 send one more
         frame after it (with include_usage) whose counts are off (17 for a 4-token answer). Servers
         that count only in a final usage-only frame (OpenAI style) send none on the finishing one."""
         if isinstance(usage, dict) and self._finish_reason is not None:

@@ -47,5 +47,19 @@ def record_release(server: XinferenceServer, out: Path, venv: Path) -> list[str]
     prefill = [*HELLO, {"role": "assistant", "content": "Hello!"}]
     r("err_chat_last_message_assistant.txt", "POST", CHAT, {**greedy, "messages": prefill})
     r("cluster_version.txt", "GET", "/v1/cluster/version")
+    (out / "README.md").write_text(_readme(server.release.version, rec.written))
     log(f"recorded {len(rec.written)} files into {out}")
     return rec.written
+
+
+def _readme(version: str, names: list[str]) -> str:
+    listing = "\n".join(f"- `{name}`" for name in sorted(names))
+    return (
+        f"# Xinference {version}: what differs from 4.1.0\n\n"
+        f"Recorded from a real Xinference {version} on CPU (tests/assets models, 127.0.0.1) by\n"
+        "`make fixtures-compat` (tools/real_xinference/record_compat.py); local paths are /srv/xinference.\n"
+        "`*.json`: the body as received; `*_raw_sse.txt`: the stream bytes; other `*.txt`: `curl -i` dumps.\n"
+        "Replayed by tests/foundation/test_compat_releases.py and\n"
+        "tests/llm/test_llm_tool_stream_fallback.py.\n\n"
+        f"{listing}\n"
+    )
