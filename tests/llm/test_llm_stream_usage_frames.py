@@ -1,5 +1,5 @@
 """Which usage a stream reports when the server sends more than one: the finishing frame's (Xinference
-2.12.0 follows it with a frame whose counts are off), else the last one (OpenAI style: a usage-only frame
+1.x-3.2 follow it with a frame whose counts are off), else the last one (OpenAI style: a usage-only frame
 after a finishing frame without usage)."""
 
 from __future__ import annotations
