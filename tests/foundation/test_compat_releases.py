@@ -46,10 +46,7 @@ HELLO = "Hello! I am a tiny test model."
 def recorded(release: str, name: str) -> bytes:
     if release == "4.1.0":
         return fixture_bytes(NAMES_410[name])
-    try:
-        return release_fixture_bytes(release, name)
-    except FileNotFoundError:
-        pytest.skip(f"no {release} recording of {name} (make fixtures-compat)")
+    return release_fixture_bytes(release, name)
 
 
 def _http_dump(raw: bytes):
