@@ -33,7 +33,7 @@ class AnswerStream:
     def __iter__(self) -> Iterator[str]:
         try:
             for event in self._events:
-                self._take_usage(event.get("usage"))
+                self._take_usage(event)
                 for choice in event.get("choices") or []:
                     if isinstance(choice, dict):
                         yield from self._show(self._piece(choice))
@@ -66,16 +66,17 @@ class AnswerStream:
     def _end(self) -> str:
         return ""
 
-    def _take_usage(self, usage: Any) -> None:
-        if isinstance(usage, dict) and not self._usage_settled:
-            self._usage = usage  # the last one the server sent, until settled
+    def _take_usage(self, event: dict[str, Any]) -> None:
+        """The last usage the server sent, except from a repeated finishing frame: Xinference 1.x–3.2
+        follow the finishing frame (with include_usage) by one more with finish_reason "stop" whose
+        counts are off (17 for a 4-token answer). A usage-only frame (no choices, OpenAI style) counts."""
+        usage = event.get("usage")
+        if isinstance(usage, dict) and not (self._usage_settled and event.get("choices")):
+            self._usage = usage
 
     def _settle_usage(self, usage: Any) -> None:
-        """Usage that arrives with the finishing frame is the answer's: Xinference 1.x–3.2 send one more
-        frame after it (with include_usage) whose counts are off (17 for a 4-token answer). Servers
-        that count only in a final usage-only frame (OpenAI style) send none on the finishing one."""
         if isinstance(usage, dict) and self._finish_reason is not None:
-            self._usage_settled = True
+            self._usage_settled = True  # the finishing frame's counts
 
     def _finish(self, reason: Any) -> None:
         # The first reason counts: Xinference 4.1 follows "length" with a bare "stop" frame.
