@@ -216,3 +216,17 @@ def test_replica_ids(release):
 def test_the_4_1_0_names_exist():
     for name in NAMES_410.values():
         assert fixture_json(name) if name.endswith(".json") else fixture_bytes(name)
+
+
+@pytest.mark.parametrize("release", OLD_RELEASES)
+def test_a_model_gone_at_invoke_drops_the_cached_description(release):
+    from models._xinference.model_info import DESCRIPTIONS
+
+    status, headers, body = _http_dump(recorded(release, "err_embed_unknown_model.txt"))
+    creds = raw_credentials(model_uid="no-such-model")
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/no-such-model", json=recorded_json(release, "embed_get_model.json"))
+        mock.post(f"{SERVER}/v1/embeddings", status=status, body=body, content_type=headers["content-type"])
+        with pytest.raises(InvokeBadRequestError):
+            XinferenceTextEmbeddingModel(model_schemas=[]).invoke("e", creds, ["hi"])
+    assert DESCRIPTIONS.peek((SERVER, "no-such-model", "")) is None  # 400 (1.x) and 404 alike
