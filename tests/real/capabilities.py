@@ -23,8 +23,8 @@ SINCE = {
     "any_last_role": "2.7.0",
     # stream choices carry "logprobs"
     "chunk_logprobs": "3.0.0",
-    # setup-token admin auth, on by default (test_auth.py)
-    "setup_token_auth": "3.0.0",
+    # advanced auth on by default, admin made by POST /v1/admin/setup (run.py's auth phase, test_auth.py)
+    "auth_by_default": "3.0.0",
     # the description names model_engine
     "model_engine_in_description": "3.1.0",
     # embedding replica ids <uid>-rep0 (before: <uid>-0)
