@@ -1,15 +1,13 @@
 """Which Xinference release tests/real runs against, and what the server itself does in that release.
 
 run.py --release R sets XINFERENCE_REAL_RELEASE (unset: 4.1.0, `make test-real`). Tests that check a
-server-side behaviour that not every release has consult `has()` or carry `@since(...)`; the plugin's
+server-side behaviour that not every release has consult `has()`; the plugin's
 own behaviour (what Dify sees) is asserted the same way on every release.
 """
 
 from __future__ import annotations
 
 import os
-
-import pytest
 
 RELEASE = os.environ.get("XINFERENCE_REAL_RELEASE") or "4.1.0"
 
@@ -42,10 +40,3 @@ def _version(text: str) -> tuple[int, ...]:
 
 def has(feature: str) -> bool:
     return _version(RELEASE) >= _version(SINCE[feature])
-
-
-def since(feature: str) -> pytest.MarkDecorator:
-    """Skip a test of a server feature this release does not have (the reason names the release)."""
-    return pytest.mark.skipif(
-        not has(feature), reason=f"Xinference {RELEASE} has no {feature} (since {SINCE[feature]})"
-    )

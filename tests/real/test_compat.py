@@ -120,3 +120,18 @@ def test_stream_frames_logprobs_key():
     assert frames
     # 3.x/4.x: the text frames carry the key (the role frame and the extra closing frame do not)
     assert any('"logprobs"' in f for f in frames) == has("chunk_logprobs"), (RELEASE, frames[1])
+
+
+def test_a_last_message_from_the_assistant(plugin):
+    # Dify sends one when a prompt template ends with an assistant turn; 1.x refuses it with a 400
+    messages = [
+        {"role": "user", "content": "Hello, who are you?"},
+        {"role": "assistant", "content": "Hello!"},
+    ]
+    data = payloads.invoke_llm("my-llm", credentials(UIDS["llm"]), messages, stream=False)
+    if has("any_last_role"):
+        assert ok(plugin, data)
+    else:
+        err = error_of(plugin, data)
+        assert err["error_type"] == "InvokeBadRequestError", err
+        assert "Please specify the prompt" in err["message"] and "HTTP 400" in err["message"]
