@@ -126,7 +126,7 @@ def test_a_last_message_from_the_assistant(plugin):
     # Dify sends one when a prompt template ends with an assistant turn; 1.x refuses it with a 400
     messages = [
         {"role": "user", "content": "Hello, who are you?"},
-        {"role": "assistant", "content": "Hello!"},
+        {"role": "assistant", "content": "Hello!", "tool_calls": []},
     ]
     data = payloads.invoke_llm("my-llm", credentials(UIDS["llm"]), messages, stream=False)
     if has("any_last_role"):
