@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
-	package-offline test-offline signing-key lock test-cluster
+	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -95,6 +95,24 @@ test-cluster: $(STAMP)
 # Re-record tests/fixtures/xinference-4.1.0 from that real server (OUT=dir to write elsewhere)
 fixtures: $(STAMP)
 	$(PY) tools/real_xinference/record_fixtures.py $(if $(OUT),--out $(OUT))
+
+# The same real-server tests against older releases (README "Tested Xinference releases"): one cached venv
+# per release in ~/.cache/xinference-dify-plugin/real-xinference/releases/, each release's servers stopped
+# before the next starts. make test-compat COMPAT_RELEASES=1.17.1 ARGS="-k tool" for one release.
+# test-compat is the umbrella (CI runs it); other real-server suites add themselves as prerequisites.
+COMPAT_RELEASES ?= 3.2.1 2.12.0 1.17.1
+test-compat: test-compat-releases
+
+test-compat-releases: $(STAMP)
+	@failed=""; for r in $(COMPAT_RELEASES); do \
+	  $(PY) tools/real_xinference/run.py --release $$r -- $(ARGS) || failed="$$failed $$r"; \
+	done; if [ -n "$$failed" ]; then echo "test-compat FAILED on:$$failed"; exit 1; fi
+
+# Re-record tests/fixtures/xinference-<release> (the differences the unit tests replay), then run the tests
+fixtures-compat: $(STAMP)
+	@for r in $(COMPAT_RELEASES); do \
+	  $(PY) tools/real_xinference/run.py --release $$r --phase open --record tests/fixtures/xinference-$$r || exit 1; \
+	done
 
 clean:
 	rm -rf dist .pytest_cache .ruff_cache

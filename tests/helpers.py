@@ -21,7 +21,23 @@ def fixture_json(name: str) -> Any:
 
 def http_fixture(name: str) -> tuple[int, dict[str, str], bytes]:
     """Parse a `curl -i` dump: (status, headers, body); the body must be exactly content-length long."""
-    raw = fixture_bytes(name)
+    return parse_http_dump(fixture_bytes(name), name)
+
+
+def release_fixture_bytes(release: str, name: str) -> bytes:
+    """A recording of another release (tests/fixtures/xinference-<release>, by make fixtures-compat)."""
+    return (FIXTURES.parent / f"xinference-{release}" / name).read_bytes()
+
+
+def release_fixture_json(release: str, name: str) -> Any:
+    return json.loads(release_fixture_bytes(release, name))
+
+
+def release_http_fixture(release: str, name: str) -> tuple[int, dict[str, str], bytes]:
+    return parse_http_dump(release_fixture_bytes(release, name), f"{release}/{name}")
+
+
+def parse_http_dump(raw: bytes, name: str = "dump") -> tuple[int, dict[str, str], bytes]:
     head, _, body = raw.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])

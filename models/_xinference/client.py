@@ -211,9 +211,10 @@ class XinferenceClient:
                 "The plugin does not follow redirects, so that the API key is never sent elsewhere: "
                 "set Server URL to the address the server really answers on."
             )
-        if response.status_code == 404:
+        err = response_error(response, what)
+        if response.status_code == 404 or _says_model_missing(err):
             DESCRIPTIONS.invalidate(self.cache_key)  # the model may have been terminated
-        return response_error(response, what)
+        return err
 
     def _headers(self, *, json_body: bool) -> dict[str, str]:
         headers = {"Accept": "application/json, text/event-stream, */*"}
@@ -228,6 +229,12 @@ class XinferenceClient:
 
     def _json(self, response: requests.Response, what: str) -> Any:
         return read_json(response, what, self.credentials)
+
+
+def _says_model_missing(err: InvokeError) -> bool:
+    """Xinference before 2.7 reports a model that is not running with a 400, not a 404."""
+    detail = str(getattr(err, "detail", "")).lower()
+    return getattr(err, "status_code", 0) == 400 and "model not found" in detail
 
 
 def _encode_json(body: dict[str, Any], what: str) -> bytes:

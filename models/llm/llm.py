@@ -31,8 +31,9 @@ from models.llm.parameters import THINKING_PARAMETER
 from models.llm.reply import Reply, chat_reply, completion_reply
 from models.llm.request import chat_body, completion_body
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
-from models.llm.stream import AnswerStream, ChatStream
+from models.llm.stream import AnswerStream
 from models.llm.tool_markup import ToolCall, tool_schemas
+from models.llm.tool_stream_fallback import ReplyStream, open_chat_stream
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +106,12 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         if stream:
             # The request is made here, so connection and status errors go through the SDK's mapping;
             # the generator only reads the event stream.
-            events = client.stream_events(path, body, what=what, require_done=chat)
-            answer = (
-                ChatStream(events, tools=schemas, expect_reasoning=thinks) if chat else AnswerStream(events)
-            )
+            if chat:  # a server that refuses streamed tools gets one blocking call instead
+                answer = open_chat_stream(
+                    client, path, body, what=what, tools=schemas, expect_reasoning=thinks
+                )
+            else:
+                answer = AnswerStream(client.stream_events(path, body, what=what, require_done=False))
             return self._stream(model, credentials, prompt_messages, tools, answer)
 
         data = client.post_json(path, body, what=what)
@@ -130,7 +133,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         credentials: dict,
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None,
-        answer: AnswerStream,
+        answer: AnswerStream | ReplyStream,
     ) -> Generator[LLMResultChunk, None, None]:
         # The SDK maps errors only around _invoke, not while its result is iterated: everything
         # raised in here must already be an Invoke* error.
@@ -161,7 +164,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         credentials: dict,
         prompt_messages: Sequence[PromptMessage],
         tools: Sequence[PromptMessageTool] | None,
-        answer: Reply | AnswerStream,
+        answer: Reply | AnswerStream | ReplyStream,
     ) -> LLMUsage:
         """The server's counts; an offline estimate only for what it did not report."""
         prompt, completion = answer.tokens

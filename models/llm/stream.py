@@ -27,18 +27,19 @@ class AnswerStream:
         self._events = events
         self._finish_reason: str | None = None
         self._usage: Any = None
+        self._usage_settled = False
         self._shown: list[str] = []  # everything yielded, for a token estimate when no usage comes
         self.tool_calls: list[ToolCall] = []
 
     def __iter__(self) -> Iterator[str]:
         try:
             for event in self._events:
-                if isinstance(event.get("usage"), dict):
-                    self._usage = event["usage"]  # keep the last one the server sent
+                self._take_usage(event)
                 for choice in event.get("choices") or []:
                     if isinstance(choice, dict):
                         yield from self._show(self._piece(choice))
                         self._finish(choice.get("finish_reason"))
+                self._settle_usage(event.get("usage"))
             yield from self._show(self._end())
         finally:
             self.close()
@@ -65,6 +66,18 @@ class AnswerStream:
 
     def _end(self) -> str:
         return ""
+
+    def _take_usage(self, event: dict[str, Any]) -> None:
+        """The last usage the server sent, except from a repeated finishing frame: Xinference 1.x–3.2
+        follow the finishing frame (with include_usage) by one more with finish_reason "stop" whose
+        counts are off (17 for a 4-token answer). A usage-only frame (no choices, OpenAI style) counts."""
+        usage = event.get("usage")
+        if isinstance(usage, dict) and not (self._usage_settled and event.get("choices")):
+            self._usage = usage
+
+    def _settle_usage(self, usage: Any) -> None:
+        if isinstance(usage, dict) and self._finish_reason is not None:
+            self._usage_settled = True  # the finishing frame's counts
 
     def _finish(self, reason: Any) -> None:
         # The first reason counts: Xinference 4.1 follows "length" with a bare "stop" frame.

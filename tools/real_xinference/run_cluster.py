@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster import Cluster
 from env import CACHE, REPO, ensure_venv, log, offline_env, venv_dir, venv_python
-from run import ASSETS, run_pytest
+from local_models import ASSETS
+from run import run_pytest
 from server import ServerError
 from specs import Launch, chat_spec, embedding_spec
 

