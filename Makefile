@@ -101,7 +101,7 @@ fixtures: $(STAMP)
 # before the next starts. make test-compat COMPAT_RELEASES=1.17.1 ARGS="-k tool" for one release.
 # test-compat is the umbrella (CI runs it); other real-server suites add themselves as prerequisites.
 COMPAT_RELEASES ?= 3.2.1 2.12.0 1.17.1
-test-compat: test-compat-releases
+test-compat: test-compat-releases test-cluster
 
 test-compat-releases: $(STAMP)
 	@failed=""; for r in $(COMPAT_RELEASES); do \
