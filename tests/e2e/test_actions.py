@@ -96,6 +96,18 @@ def test_invoke_llm_blocking_with_tools(plugin, creds, replay):
     assert sent["tools"][0]["function"]["name"] == "get_weather" and not sent.get("stream")
 
 
+def test_a_turn_after_a_plain_assistant_answer_reaches_the_server(plugin, creds, replay):
+    """Dify sends an assistant history message with `tool_calls: []` (null only for other roles, which the
+    SDK's AssistantPromptMessage would refuse); the console's payload must match that."""
+    replay.reset()
+    history = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": HELLO}, *USER_HI]
+    data = payloads.invoke_llm("test-tiny-qwen2-tools", creds("llm", "test-tiny-qwen2-tools"), history)
+    assert data["prompt_messages"][1]["tool_calls"] == []
+    ok(plugin, data)
+    (sent,) = _posts(replay, "/v1/chat/completions")
+    assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
+
+
 def test_invoke_llm_stream_with_tools(plugin, creds):
     credentials = creds("llm", "test-tiny-qwen2-tools")
     result = ok(

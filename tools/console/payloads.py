@@ -50,10 +50,12 @@ def image_part(url: str = "", base64_data: str = "", mime_type: str = "image/png
 
 
 def message(role: str, content: str | list | None, **fields: Any) -> dict:
-    """A PromptMessage as Dify's Go struct sends it: name/tool_call_id "" and tool_calls null when unset."""
+    """A PromptMessage as Dify's Go struct sends it: name/tool_call_id "" when unset; tool_calls null, except
+    for an assistant message, whose Python model always carries a list (an empty one decodes to [] in Go)."""
     if isinstance(content, list):
         content = [{**dict.fromkeys(_PART_FIELDS, ""), **part} for part in content]
-    msg = {"role": role, "content": content, "name": "", "tool_call_id": "", "tool_calls": None}
+    calls: list | None = [] if role == "assistant" else None
+    msg = {"role": role, "content": content, "name": "", "tool_call_id": "", "tool_calls": calls}
     msg.update(fields)
     return _go(msg)
 
