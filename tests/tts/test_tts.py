@@ -29,12 +29,15 @@ from tests.tts.tts_support import (
     creds,
     described,
     echo_input,
+    mock,
     model,
-    requests_mock,  # noqa: F401 (the `mock` fixture the tests take)
     sent,
     speak,
     speech_calls,
 )
+
+__all__ = ["mock"]  # the fixture, imported for these tests
+
 
 # ---- request shape, format, speed, voice ---------------------------------------------------
 

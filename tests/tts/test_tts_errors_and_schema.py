@@ -30,12 +30,15 @@ from tests.tts.tts_support import (
     WORD_LIMIT,
     creds,
     described,
+    mock,
     model,
-    requests_mock,  # noqa: F401 (the `mock` fixture the tests take)
     sent,
     speak,
     speech_calls,
 )
+
+__all__ = ["mock"]  # the fixture, imported for these tests
+
 
 # ---- errors --------------------------------------------------------------------------------
 

@@ -44,8 +44,8 @@ def speech_calls(mock):
     return [c for c in mock.calls if c.request.url == SPEECH_URL]
 
 
-@pytest.fixture(name="mock")
-def requests_mock():
+@pytest.fixture
+def mock():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
 
