@@ -1,45 +1,28 @@
-"""HTTP handler of the replay server: routes Xinference API calls to recorded or synthetic answers."""
+"""HTTP handler of the replay server: routes Xinference API calls to recorded or synthetic answers
+(how an answer is written out lives in tools/_replay_writer.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import time
-from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from tools import _replay_multimodal as mm
 from tools._replay_data import (
     CHAT_FILES,
     COMPLETION_FILES,
-    JSON,
     REASONING_FILES,
     SPEECH_FILES,
     TRANSCRIPT,
-    _dump,
-    _read,
     _reasoning_variant,
     _score,
-    _sse_frames,
     _synthetic_audio,
 )
-
-if TYPE_CHECKING:
-    from tools.replay_server import ReplayServer
+from tools._replay_writer import _ReplayWriter
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, as uvicorn serves them
-    # Send headers and body without waiting for a delayed ACK (Nagle): uvicorn sets TCP_NODELAY too,
-    # and without it every replayed answer arrived ~40 ms late.
-    disable_nagle_algorithm = True
-    replay: ReplayServer  # set by ReplayServer
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # tests read ReplayServer.requests instead of a log
-
+class _Handler(_ReplayWriter):
     def do_GET(self) -> None:
         self._dispatch()
 
@@ -73,50 +56,6 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
         return scheme.lower() == "bearer" and token.strip() == self.replay.api_key
-
-    # --- writing -------------------------------------------------------------------------------
-    def _send(
-        self, status: int, body: object, ctype: str = JSON, headers: dict[str, str] | None = None
-    ) -> None:
-        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
-        self.send_response(status)
-        for key, value in {"content-type": ctype, **(headers or {})}.items():
-            self.send_header(key, value)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _send_dump(self, name: str, uid: str | None = None) -> None:
-        status, headers, body = _dump(name)
-        if uid is not None:  # the recordings asked about "no-such-model"
-            body = body.replace(b"no-such-model", uid.encode())
-        ctype = headers.pop("content-type", JSON)
-        self._send(status, body, ctype, headers)
-
-    def _send_frames(self, frames: list[bytes], ctype: str) -> None:
-        self.send_response(200)
-        self.send_header("content-type", ctype)
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        try:
-            for frame in frames:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-                self.wfile.flush()
-                if self.replay.frame_delay:
-                    time.sleep(self.replay.frame_delay)
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client hung up mid-stream; nothing to tell it
-
-    def _send_recording(self, name: str) -> None:
-        if name.endswith("_raw_sse.txt"):
-            return self._send_frames(_sse_frames(_read(name)), "text/event-stream; charset=utf-8")
-        status = (
-            500
-            if name in ("llm_07_completions_nonstream.json", "llm_14_chat_on_generate_model.json")
-            else 200
-        )
-        self._send(status, _read(name))
 
     # --- routes ------------------------------------------------------------------------------
     def _model(self, payload: dict, kind: str, missing: str, wrong: str) -> dict | None:

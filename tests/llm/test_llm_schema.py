@@ -1,4 +1,5 @@
-"""Item 1-3: mode, features and parameters from the live description; overrides; a server that is down."""
+"""Item 1: mode and validation from the live description; the schema while the server is down, the admin's
+overrides, switch credentials as booleans or strings, and the schema cache."""
 
 from __future__ import annotations
 
@@ -6,25 +7,11 @@ import pytest
 import requests
 import responses
 from dify_plugin.entities.model import ModelPropertyKey
-from dify_plugin.entities.model.schema import ModelFeature
 from dify_plugin.errors.model import CredentialsValidateFailedError
 
 from tests.helpers import SERVER, fixture_json, http_fixture
+from tests.llm.schema_support import FALLBACK_CONTEXT_SIZE, TOOLS, F, rules, schema
 from tests.llm.support import add_description, creds, model
-
-F = ModelFeature
-TOOLS = [F.TOOL_CALL, F.MULTI_TOOL_CALL, F.STREAM_TOOL_CALL]
-
-FALLBACK_CONTEXT_SIZE = 4096  # documented (README "Adding a model"): used while the server is silent
-
-
-def schema(uid="test-llm", **cred_overrides):
-    return model().get_customizable_model_schema(uid, creds(uid, **cred_overrides))
-
-
-def rules(entity):
-    return {rule.name: rule for rule in entity.parameter_rules}
-
 
 # ---- 1. mode and validation from the live model ---------------------------------------------
 
@@ -169,87 +156,3 @@ def test_schema_is_cached_per_server_uid_and_key():
             schema()
         schema(api_key="xf-another-key")  # another key: its own entry
         assert len(mock.calls) == 2
-
-
-# ---- 2. features from abilities --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("abilities", "engine", "expected"),
-    [
-        (["chat"], "Transformers", []),
-        (["chat", "tools"], "Transformers", TOOLS),
-        (["chat", "vision"], "Transformers", [F.VISION]),
-        (["chat", "audio"], "Transformers", [F.AUDIO]),
-        (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO]),
-        (["chat"], "vLLM", [F.STRUCTURED_OUTPUT]),
-        (["chat"], "SGLang", [F.STRUCTURED_OUTPUT]),
-        (["chat"], "llama.cpp", [F.STRUCTURED_OUTPUT]),
-        (["chat"], "MLX", []),
-    ],
-)
-def test_features_follow_abilities_and_engine(abilities, engine, expected):
-    with responses.RequestsMock() as mock:
-        add_description(mock, model_ability=abilities, model_engine=engine)
-        assert schema().features == expected
-
-
-# ---- 3. parameter rules ------------------------------------------------------------------------
-
-
-def test_parameter_rules_cover_sampling_with_max_tokens_bounded_by_the_context():
-    with responses.RequestsMock() as mock:
-        add_description(mock, model_engine="vLLM")
-        found = rules(schema())
-    assert list(found) == [
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "max_tokens",
-        "presence_penalty",
-        "frequency_penalty",
-        "repetition_penalty",
-        "seed",
-        "response_format",
-        "json_schema",
-        "extra_body",
-    ]
-    assert (found["temperature"].min, found["temperature"].max) == (0, 2)
-    assert (found["max_tokens"].min, found["max_tokens"].max) == (1, 2048)
-    assert found["response_format"].options == ["text", "json_object", "json_schema"]
-    assert found["json_schema"].type.value == "text"
-    assert not any(rule.required for rule in found.values())
-
-
-def test_every_rule_has_its_own_chinese_and_japanese_label_and_help():
-    with responses.RequestsMock() as mock:
-        add_description(mock, "test-reasoning", model_engine="vLLM")
-        found = rules(schema("test-reasoning"))
-    assert "enable_thinking" in found and "response_format" in found
-    for name, rule in found.items():
-        for text in (rule.label, rule.help):
-            assert text.zh_hans and text.ja_jp, name
-            # the SDK copies English into a missing language: each must be a translation, not a copy
-            if name not in ("top_p", "top_k", "min_p", "json_schema"):
-                assert text.en_us not in (text.zh_hans, text.ja_jp), name
-    assert found["temperature"].label.zh_hans == "温度"
-    assert found["repetition_penalty"].label.ja_jp == "繰り返しペナルティ"
-    assert "不设置" in found["seed"].help.zh_hans
-
-
-def test_new_sampling_rules_use_xinference_names_and_ranges():
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        found = rules(schema())
-    assert (found["min_p"].min, found["min_p"].max) == (0, 1)
-    assert (found["repetition_penalty"].min, found["repetition_penalty"].max) == (0.01, 2)
-    assert found["extra_body"].type.value == "text"
-
-
-def test_thinking_switch_only_for_hybrid_models():
-    with responses.RequestsMock() as mock:
-        add_description(mock, "test-reasoning")
-        add_description(mock, "test-llm")
-        assert rules(schema("test-reasoning"))["enable_thinking"].type.value == "boolean"
-        assert "enable_thinking" not in rules(schema("test-llm"))

@@ -1,70 +1,33 @@
-"""The text-embedding model through its public SDK entry points, against recorded Xinference answers."""
+"""The text-embedding model through its public SDK entry points, against recorded Xinference answers: batching
+and max_chunks, the schema's MAX_CHUNKS and CONTEXT_SIZE, context size and truncation, input_type prefixes and
+tasks, usage and get_num_tokens."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 import requests
 import responses
-from dify_plugin.entities.model import EmbeddingInputType, ModelPropertyKey
+from dify_plugin.entities.model import ModelPropertyKey
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
-    InvokeAuthorizationError,
     InvokeBadRequestError,
-    InvokeConnectionError,
-    InvokeRateLimitError,
-    InvokeServerUnavailableError,
 )
 
-from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.tokens import estimate_tokens
-from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
-from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
-
-UID = "test-embed"
-DESCRIBE_URL = f"{SERVER}/v1/models/{UID}"
-EMBED_URL = f"{SERVER}/v1/embeddings"
-REAL_VECTOR = fixture_json("embed_05_embeddings_single.json")["data"][0]["embedding"]  # 384 floats
-QUERY, DOCUMENT = EmbeddingInputType.QUERY, EmbeddingInputType.DOCUMENT
-
-
-def creds(**overrides):
-    return raw_credentials(model_uid=UID, **overrides)
-
-
-def model() -> XinferenceTextEmbeddingModel:
-    return XinferenceTextEmbeddingModel(model_schemas=[])
-
-
-def add_description(mock, **override):
-    body = fixture_json("embed_07_get_model.json")  # dimensions 384, max_tokens 256
-    body.update(override)
-    mock.get(DESCRIBE_URL, json=body)
-
-
-def numbered_server(mock, *, reverse=True, usage=True):
-    """An embeddings endpoint answering text "t<n>" with the real vector whose first value is n,
-    listing the items in reverse order (the index field says where each belongs)."""
-
-    def answer(request):
-        texts = json.loads(request.body)["input"]
-        items = []
-        for index, text in enumerate(texts):
-            number = float(text[1:]) if text[1:].isdigit() else -1.0
-            vector = [number, *REAL_VECTOR[1:]]
-            items.append({"index": index, "object": "embedding", "embedding": vector})
-        body = {"object": "list", "model": UID, "data": items[::-1] if reverse else items}
-        if usage:
-            body["usage"] = {"prompt_tokens": 3 * len(texts), "total_tokens": 3 * len(texts)}
-        return 200, {}, json.dumps(body)
-
-    mock.add_callback(responses.POST, EMBED_URL, callback=answer, content_type="application/json")
-
-
-def sent_bodies(mock):
-    return [json.loads(call.request.body) for call in mock.calls if call.request.method == "POST"]
-
+from tests.helpers import fixture_json
+from tests.text_embedding.embedding_support import (
+    DESCRIBE_URL,
+    DOCUMENT,
+    EMBED_URL,
+    LONG,
+    QUERY,
+    UID,
+    add_description,
+    creds,
+    model,
+    numbered_server,
+    sent_bodies,
+)
 
 # ---- 1. batching ---------------------------------------------------------------------------
 
@@ -177,8 +140,6 @@ def test_schema_lowers_max_chunks_so_one_answer_fits_the_daemon_line_limit():
 
 # ---- 2. context size and truncation ---------------------------------------------------------
 
-LONG = " ".join(["word"] * 400)  # ~400 tokens, over the model's 256
-
 
 def test_long_text_asks_the_server_to_truncate_only_in_its_batch():
     with responses.RequestsMock() as mock:
@@ -267,179 +228,3 @@ def test_get_num_tokens_is_offline():
     assert counts == [estimate_tokens(t) for t in texts]
     assert counts[0] == 2
     assert counts[1] == 4
-
-
-# ---- 5. vector checks -----------------------------------------------------------------------
-
-
-def one_item_answer(embedding):
-    return {"object": "list", "data": [{"index": 0, "embedding": embedding}], "usage": {"prompt_tokens": 1}}
-
-
-@pytest.mark.parametrize(
-    ("embedding", "message"),
-    [
-        (REAL_VECTOR[:383], "383 dimensions, expected 384"),
-        ({"hello": 0.3, "world": 0.1}, "sparse"),
-        (["0.1", *REAL_VECTOR[1:]], "not a finite number"),
-        ([None, *REAL_VECTOR[1:]], "not a finite number"),
-        ([True, *REAL_VECTOR[1:]], "not a finite number"),
-        ("not base64!", "not base64"),
-        ([], "not a non-empty list"),
-    ],
-)
-def test_bad_vectors_are_errors_not_data(embedding, message):
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, json=one_item_answer(embedding))
-        with pytest.raises(InvokeServerUnavailableError, match=message):
-            model().invoke("emb", creds(), ["x"], None, DOCUMENT)
-
-
-def test_nan_in_a_vector_is_an_error():
-    body = json.dumps(one_item_answer(REAL_VECTOR)).replace(str(REAL_VECTOR[5]), "NaN", 1)
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, body=body, content_type="application/json")
-        with pytest.raises(InvokeServerUnavailableError, match="'nan', not a finite number"):
-            model().invoke("emb", creds(), ["x"], None, DOCUMENT)
-
-
-def test_vectors_of_different_sizes_across_batches_are_an_error_without_declared_dimensions():
-    answers = iter([REAL_VECTOR, REAL_VECTOR[:128]])
-    with responses.RequestsMock() as mock:
-        add_description(mock, dimensions=None)
-        mock.add_callback(
-            responses.POST,
-            EMBED_URL,
-            callback=lambda r: (200, {}, json.dumps(one_item_answer(next(answers)))),
-            content_type="application/json",
-        )
-        with pytest.raises(InvokeServerUnavailableError, match="128 dimensions, expected 384"):
-            model().invoke("emb", creds(max_chunks="1"), ["a", "b"], None, DOCUMENT)
-
-
-def test_recorded_base64_answer_decodes_to_the_recorded_float_answer():
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, json=fixture_json("embed_06_embeddings_base64.json"))
-        result = model().invoke("emb", creds(), ["hello"], None, DOCUMENT)
-    assert result.embeddings == [REAL_VECTOR]
-
-
-@pytest.mark.parametrize(
-    ("items", "message"),
-    [
-        ([{"index": 0, "embedding": REAL_VECTOR}], "2 texts were sent but 1"),
-        ([{"index": 0, "embedding": REAL_VECTOR}, {"index": 0, "embedding": REAL_VECTOR}], "two embeddings"),
-        ([{"index": 0, "embedding": REAL_VECTOR}, {"index": 2, "embedding": REAL_VECTOR}], "index 2"),
-    ],
-)
-def test_missing_or_misnumbered_items_are_errors(items, message):
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, json={"object": "list", "data": items})
-        with pytest.raises(InvokeServerUnavailableError, match=message):
-            model().invoke("emb", creds(), ["a", "b"], None, DOCUMENT)
-
-
-# ---- 6. validate_credentials --------------------------------------------------------------
-
-
-def test_validate_reads_the_description_and_embeds_one_tiny_text():
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, json=fixture_json("embed_05_embeddings_single.json"))
-        model().validate_credentials("emb", creds())
-        assert [c.request.method for c in mock.calls] == ["GET", "POST"]
-        assert len(sent_bodies(mock)[0]["input"]) == 1
-
-
-@pytest.mark.parametrize(
-    ("fixture", "dify_type"),
-    [("llm_04_get_model.json", "an LLM"), ("rerank_07_get_model.json", "a Rerank model")],
-)
-def test_validate_names_the_dify_type_for_a_non_embedding_uid(fixture, dify_type):
-    with responses.RequestsMock() as mock:
-        mock.get(DESCRIBE_URL, json=fixture_json(fixture))
-        mock.get(f"{SERVER}/v1/models", json=fixture_json("models_list_all.json"))
-        with pytest.raises(CredentialsValidateFailedError, match=f"add it in Dify as {dify_type} instead"):
-            model().validate_credentials("emb", creds())
-        # the description, then the running models for the message; no embedding attempted
-        assert [c.request.method for c in mock.calls] == ["GET", "GET"]
-
-
-def test_validate_fails_when_the_tiny_embedding_fails():
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, json=one_item_answer(REAL_VECTOR[:10]))
-        with pytest.raises(CredentialsValidateFailedError, match="10 dimensions, expected 384"):
-            model().validate_credentials("emb", creds())
-
-
-def test_invoke_on_a_non_embedding_uid_says_what_to_add_it_as():
-    with responses.RequestsMock() as mock:
-        mock.get(DESCRIBE_URL, json=fixture_json("llm_04_get_model.json"))
-        expected = r"is an LLM \(abilities: .*\), not a Text Embedding model: add it in Dify as an LLM"
-        with pytest.raises(InvokeBadRequestError, match=expected):
-            model().invoke("emb", creds(), ["x"], None, DOCUMENT)
-
-
-# ---- error statuses -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fixture", "error"),
-    [
-        ("auth_09_embeddings_no_key.txt", InvokeAuthorizationError),
-        ("err_03_embed_unknown_model.txt", InvokeBadRequestError),
-        ("err_10_embed_missing_input.txt", InvokeServerUnavailableError),
-        ("err_13_embed_with_llm_model.txt", InvokeServerUnavailableError),
-    ],
-)
-def test_recorded_error_statuses_map_to_dify_errors(fixture, error):
-    status, headers, body = http_fixture(fixture)
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, status=status, body=body, content_type=headers.get("content-type"))
-        with pytest.raises(error) as info:
-            model().invoke("emb", creds(api_key=API_KEY), ["x"], None, DOCUMENT)
-    assert f"HTTP {status}" in str(info.value)
-    assert API_KEY not in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [(403, InvokeAuthorizationError), (429, InvokeRateLimitError), (503, InvokeServerUnavailableError)],
-)
-def test_other_error_statuses(status, error):
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, status=status, json={"detail": "nope"})
-        with pytest.raises(error):
-            model().invoke("emb", creds(api_key=API_KEY), ["x"], None, DOCUMENT)
-
-
-def test_unreachable_server_is_a_connection_error():
-    with responses.RequestsMock() as mock:
-        add_description(mock)
-        mock.post(EMBED_URL, body=requests.exceptions.ConnectionError("refused"))
-        with pytest.raises(InvokeConnectionError):
-            model().invoke("emb", creds(), ["x"], None, DOCUMENT)
-
-
-def test_the_api_key_never_reaches_logs_or_errors(caplog):
-    caplog.set_level("DEBUG")
-    status, headers, body = http_fixture("auth_09_embeddings_no_key.txt")
-    with responses.RequestsMock() as mock:
-        mock.get(DESCRIBE_URL, body=requests.exceptions.ConnectionError("refused"))
-        model().get_customizable_model_schema("emb", creds(api_key=API_KEY))  # logs the fallback
-        DESCRIPTIONS.clear()
-        add_description(mock)
-        mock.post(EMBED_URL, status=status, body=body, content_type=headers.get("content-type"))
-        with pytest.raises(InvokeAuthorizationError) as info:
-            model().invoke("emb", creds(api_key=API_KEY), [LONG], None, DOCUMENT)
-    assert "without the server's description" in caplog.text  # the logging path really ran
-    assert API_KEY not in caplog.text
-    assert API_KEY not in str(info.value)
-    assert API_KEY not in repr(info.value.__context__) + repr(info.value.__cause__)

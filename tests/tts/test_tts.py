@@ -1,78 +1,42 @@
 """Text-to-speech end to end through the SDK's public `invoke`, against `responses` fakes: answers recorded
 from a real Xinference 4.1.0 (tiny Kokoro, audio_tts_*) where one exists, shapes built from API reference §7.2
-for the rest (families that cannot run here, streamed audio, other statuses)."""
+for the rest. This file covers the request (body, format, speed, voice), splitting long text and joining the
+audio in order, and streaming."""
 
 import json
 import threading
 
 import pytest
 import responses
-from dify_plugin.entities.model import ModelPropertyKey
 from dify_plugin.errors.model import (
-    CredentialsValidateFailedError,
-    InvokeAuthorizationError,
     InvokeBadRequestError,
-    InvokeRateLimitError,
     InvokeServerUnavailableError,
 )
 
-from models.tts.tts import XinferenceTTSModel
-from tests.helpers import API_KEY, fixture_json, raw_credentials
 from tests.tts.audio_fakes import (
-    DESCRIBE_URL,
     SPEECH_URL,
     Trickle,
-    audio_description,
     recorded_speech,
     wav_file,
 )
+from tests.tts.tts_support import (
+    CHATTTS,
+    F5,
+    KOKORO,
+    LONG_TEXT,
+    UID,
+    WORD_LIMIT,
+    creds,
+    described,
+    echo_input,
+    mock,
+    model,
+    sent,
+    speak,
+    speech_calls,
+)
 
-UID = "my-tts"
-CHATTTS = audio_description("ChatTTS", "ChatTTS", ["text2audio", "text2audio_zero_shot"])
-KOKORO = fixture_json("audio_tts_01_get_model.json")  # recorded: the tiny Kokoro on Xinference 4.1.0
-F5 = audio_description("F5-TTS", "F5-TTS", ["text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"])
-LONG_TEXT = " ".join(f"Sentence number {i} is here and it says something." for i in range(30))
-
-WORD_LIMIT = 300  # documented (README "Speech to text and text to speech"): characters per TTS piece
-
-
-def creds(**kw):
-    return raw_credentials(model_uid=UID, **kw)
-
-
-def model():
-    return XinferenceTTSModel(model_schemas=[])
-
-
-def speak(text="Hello.", voice="", **kw):
-    return model().invoke(UID, "tenant", creds(**kw), text, voice)
-
-
-def sent(call):
-    return json.loads(call.request.body)
-
-
-def speech_calls(mock):
-    return [c for c in mock.calls if c.request.url == SPEECH_URL]
-
-
-@pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
-def described(mock, description=CHATTTS):
-    mock.get(DESCRIBE_URL.format(uid=UID), json=description)
-
-
-def echo_input(mock):
-    """Answers each synthesis with fake audio naming the text it was given."""
-    mock.add_callback(
-        responses.POST,
-        SPEECH_URL,
-        callback=lambda req: (200, {}, b"<" + json.loads(req.body)["input"].encode() + b">"),
-    )
+__all__ = ["mock"]  # the fixture, imported for these tests
 
 
 # ---- request shape, format, speed, voice ---------------------------------------------------
@@ -222,140 +186,3 @@ def test_an_empty_answer_is_a_server_error(mock):
     mock.post(SPEECH_URL, body=b"")
     with pytest.raises(InvokeServerUnavailableError, match="empty"):
         b"".join(speak())
-
-
-# ---- errors --------------------------------------------------------------------------------
-
-ERRORS = [
-    (400, {"detail": "Invalid input"}, InvokeBadRequestError),
-    (401, {"detail": "Invalid credential"}, InvokeAuthorizationError),
-    (403, {"detail": "Permission denied"}, InvokeAuthorizationError),
-    (404, {"detail": "Model not found"}, InvokeBadRequestError),
-    (422, {"detail": [{"loc": ["body", "input"], "msg": "field required"}]}, InvokeBadRequestError),
-    (429, {"detail": "Rate limit reached"}, InvokeRateLimitError),
-    (500, {"detail": "Invalid voice x, CosyVoice available speakers: [...]"}, InvokeServerUnavailableError),
-    (503, {"detail": "Model is loading"}, InvokeServerUnavailableError),
-]
-
-
-@pytest.mark.parametrize("streaming", [False, True], ids=["whole", "stream"])
-@pytest.mark.parametrize(("status", "body", "error"), ERRORS)
-def test_every_error_status_is_typed(mock, status, body, error, streaming):
-    described(mock)
-    mock.post(SPEECH_URL, status=status, json=body)
-    with pytest.raises(error) as caught:
-        b"".join(speak(api_key=API_KEY, tts_streaming=streaming))
-    assert f"HTTP {status}" in str(caught.value)  # the server's words, not the SDK's generic text
-    assert API_KEY not in str(caught.value)
-
-
-def test_auth_failure_on_the_description_is_raised_before_any_audio(mock):
-    mock.get(DESCRIBE_URL.format(uid=UID), status=401, json={"detail": "Invalid credential"})
-    with pytest.raises(InvokeAuthorizationError):
-        speak(api_key=API_KEY)  # raised by invoke itself, not later while iterating
-    assert not speech_calls(mock)
-
-
-def test_error_in_a_later_piece_ends_the_stream_typed_after_the_earlier_audio(mock):
-    described(mock)
-
-    def answer(req):
-        if "Sentence number 9 " in json.loads(req.body)["input"]:
-            return 500, {}, b'{"detail": "CUDA out of memory"}'
-        return 200, {}, b"ok"
-
-    mock.add_callback(responses.POST, SPEECH_URL, callback=answer)
-    received = []
-    with pytest.raises(InvokeServerUnavailableError, match="CUDA out of memory"):
-        for chunk in speak(LONG_TEXT):
-            received.append(chunk)
-    assert received == [b"ok"]  # the first piece, then the failing second one
-
-
-# ---- validation ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "abilities",
-    [["text2audio"], "text-to-audio", ["text2audio_zero_shot", "text2audio_voice_cloning"], None],
-    ids=["list", "old-string", "zero-shot-only", "pre-1.6-no-abilities"],
-)
-def test_validation_accepts_both_ability_shapes_and_synthesises_once(mock, abilities):
-    described(mock, audio_description("ChatTTS", "ChatTTS", abilities))
-    mock.post(SPEECH_URL, body=b"audio")
-    model().validate_credentials(UID, creds())
-    (call,) = speech_calls(mock)
-    assert sent(call)["input"] == "Hello."
-    assert sent(call)["voice"] == "alloy"
-
-
-@pytest.mark.parametrize(
-    "description",
-    [
-        audio_description("whisper-large-v3", "whisper", ["audio2text"]),
-        audio_description("whisper-large-v3", "whisper", "audio-to-text"),
-        {"model_type": "embedding", "model_name": "bge-m3"},
-    ],
-)
-def test_validation_rejects_models_that_do_not_speak(mock, description):
-    described(mock, description)
-    with pytest.raises(CredentialsValidateFailedError, match="not a TTS model"):
-        model().validate_credentials(UID, creds())
-    assert not speech_calls(mock)
-
-
-def test_validation_with_streaming_on_catches_a_family_that_cannot_stream(mock):
-    described(mock, KOKORO)
-    recorded_speech(mock, "audio_tts_08_speech_stream.txt")
-    with pytest.raises(CredentialsValidateFailedError, match="Stream audio"):
-        model().validate_credentials(UID, creds(tts_streaming=True))
-    assert sent(speech_calls(mock)[0])["stream"] is True
-
-
-def test_validation_fails_on_a_wrong_key_without_showing_it(mock):
-    mock.get(DESCRIBE_URL.format(uid=UID), status=401, json={"detail": "Invalid credential"})
-    with pytest.raises(CredentialsValidateFailedError) as caught:
-        model().validate_credentials(UID, creds(api_key=API_KEY))
-    assert API_KEY not in str(caught.value)
-
-
-# ---- schema and voice list -----------------------------------------------------------------
-
-
-def test_schema_carries_voices_default_format_and_limits(mock):
-    described(mock, KOKORO)
-    schema = model().get_customizable_model_schema(UID, creds(audio_format="wav"))
-    props = schema.model_properties
-    assert props[ModelPropertyKey.DEFAULT_VOICE] == "af_heart"
-    assert "bm_george" in [v["mode"] for v in props[ModelPropertyKey.VOICES]]
-    assert props[ModelPropertyKey.AUDIO_TYPE] == "wav"
-    assert props[ModelPropertyKey.WORD_LIMIT] == WORD_LIMIT
-    assert props[ModelPropertyKey.MAX_WORKERS] == 3
-
-
-def test_voice_list_for_dify_is_language_filtered_with_a_fallback(mock):
-    described(mock, KOKORO)
-    japanese = model().get_tts_model_voices(UID, creds(), "ja-JP")
-    assert {v["value"] for v in japanese} == {
-        "jf_alpha",
-        "jf_gongitsune",
-        "jf_nezumi",
-        "jf_tebukuro",
-        "jm_kumo",
-    }
-    assert all(set(v) == {"name", "value"} for v in japanese)
-    thai = model().get_tts_model_voices(UID, creds(), "th-TH")
-    assert len(thai) == len(model().get_tts_model_voices(UID, creds(), None)) > 40
-
-
-def test_voice_list_when_the_server_is_down_is_the_placeholder_not_an_error(mock):
-    mock.get(DESCRIBE_URL.format(uid=UID), status=503, body="Service Unavailable")
-    assert model().get_tts_model_voices(UID, creds(), "en-US") == [
-        {"name": "Model default voice", "value": "default"}
-    ]
-    assert model()._get_model_default_voice(UID, creds()) == "default"
-
-
-def test_voice_list_with_broken_credentials_is_the_placeholder():
-    voices = model().get_tts_model_voices(UID, {"server_url": "not a url", "model_uid": UID}, None)
-    assert voices == [{"name": "Model default voice", "value": "default"}]

@@ -5,7 +5,7 @@ import pytest
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from tests.tts.audio_fakes import recorded_speech
-from tests.tts.test_tts import KOKORO, LONG_TEXT, described, mock, sent, speak, speech_calls
+from tests.tts.tts_support import KOKORO, LONG_TEXT, described, mock, sent, speak, speech_calls
 
 __all__ = ["mock"]  # the fixture, imported for these tests
 

@@ -1,0 +1,94 @@
+"""Items 2-3: the features Dify sees follow the model's abilities and engine; the parameter rules (sampling
+with max_tokens bounded by the context, Xinference names and ranges, labels in every language, the thinking
+switch only for hybrid models)."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from tests.llm.schema_support import TOOLS, F, rules, schema
+from tests.llm.support import add_description
+
+# ---- 2. features from abilities --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("abilities", "engine", "expected"),
+    [
+        (["chat"], "Transformers", []),
+        (["chat", "tools"], "Transformers", TOOLS),
+        (["chat", "vision"], "Transformers", [F.VISION]),
+        (["chat", "audio"], "Transformers", [F.AUDIO]),
+        (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO]),
+        (["chat"], "vLLM", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "SGLang", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "llama.cpp", [F.STRUCTURED_OUTPUT]),
+        (["chat"], "MLX", []),
+    ],
+)
+def test_features_follow_abilities_and_engine(abilities, engine, expected):
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=abilities, model_engine=engine)
+        assert schema().features == expected
+
+
+# ---- 3. parameter rules ------------------------------------------------------------------------
+
+
+def test_parameter_rules_cover_sampling_with_max_tokens_bounded_by_the_context():
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_engine="vLLM")
+        found = rules(schema())
+    assert list(found) == [
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "max_tokens",
+        "presence_penalty",
+        "frequency_penalty",
+        "repetition_penalty",
+        "seed",
+        "response_format",
+        "json_schema",
+        "extra_body",
+    ]
+    assert (found["temperature"].min, found["temperature"].max) == (0, 2)
+    assert (found["max_tokens"].min, found["max_tokens"].max) == (1, 2048)
+    assert found["response_format"].options == ["text", "json_object", "json_schema"]
+    assert found["json_schema"].type.value == "text"
+    assert not any(rule.required for rule in found.values())
+
+
+def test_every_rule_has_its_own_chinese_and_japanese_label_and_help():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-reasoning", model_engine="vLLM")
+        found = rules(schema("test-reasoning"))
+    assert "enable_thinking" in found and "response_format" in found
+    for name, rule in found.items():
+        for text in (rule.label, rule.help):
+            assert text.zh_hans and text.ja_jp, name
+            # the SDK copies English into a missing language: each must be a translation, not a copy
+            if name not in ("top_p", "top_k", "min_p", "json_schema"):
+                assert text.en_us not in (text.zh_hans, text.ja_jp), name
+    assert found["temperature"].label.zh_hans == "温度"
+    assert found["repetition_penalty"].label.ja_jp == "繰り返しペナルティ"
+    assert "不设置" in found["seed"].help.zh_hans
+
+
+def test_new_sampling_rules_use_xinference_names_and_ranges():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        found = rules(schema())
+    assert (found["min_p"].min, found["min_p"].max) == (0, 1)
+    assert (found["repetition_penalty"].min, found["repetition_penalty"].max) == (0.01, 2)
+    assert found["extra_body"].type.value == "text"
+
+
+def test_thinking_switch_only_for_hybrid_models():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-reasoning")
+        add_description(mock, "test-llm")
+        assert rules(schema("test-reasoning"))["enable_thinking"].type.value == "boolean"
+        assert "enable_thinking" not in rules(schema("test-llm"))
