@@ -6,7 +6,6 @@ session (process group) so that stop() can take every child (supervisor, worker,
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any
 
 import requests
 from env import CACHE, log, offline_env
+from processes import group_alive, signal_group
 from releases import DEFAULT, RELEASES, Release
 from specs import Launch
 
@@ -136,11 +136,11 @@ class XinferenceServer:
             except subprocess.TimeoutExpired:
                 log(f"server '{self.name}' ignored SIGTERM for 20 s; killing it")
         for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            if not _group_alive(pgid):
+            if not group_alive(pgid):
                 break
-            _signal_group(pgid, sig)
+            signal_group(pgid, sig)
             deadline = time.monotonic() + grace
-            while _group_alive(pgid) and time.monotonic() < deadline:
+            while group_alive(pgid) and time.monotonic() < deadline:
                 time.sleep(0.2)
         if self.proc.poll() is None:
             self.proc.kill()
@@ -239,39 +239,3 @@ def _prune(logs: Path, homes: Path, days: float = 2) -> None:
         pid = home.name.rsplit("-", 1)[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists() and home.stat().st_mtime < time.time() - 3600:
             shutil.rmtree(home, ignore_errors=True)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    """Signal the process group and every process left in the server's session: 1.x/2.x leave their
-    worker pool (and its model processes) running, re-parented to init, when the server exits."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
-    for pid in _members(pgid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
-
-def _group_alive(pgid: int) -> bool:
-    if not Path("/proc/self/stat").exists():  # no /proc: the process group is all we can see
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return bool(_members(pgid))
-
-
-def _members(session: int) -> list[int]:
-    """Live (non-zombie) processes whose process group or session is the server's."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and session in (int(fields[2]), int(fields[3])):
-            found.append(int(proc.name))
-    return found
