@@ -133,15 +133,27 @@ def rerank(  # noqa: PLR0917  (positional order is the documented interface)
     score_threshold: float | None = None,
     top_n: int | None = None,
 ) -> dict:
+    return _rerank("invoke_rerank", model, credentials, query, docs, score_threshold, top_n)
+
+
+def _rerank(  # noqa: PLR0917
+    action: str,
+    model: str,
+    credentials: dict,
+    query: Any,
+    docs: list,
+    threshold: float | None,
+    top_n: int | None,
+) -> dict:
     # Go sends the zero value for numbers Dify leaves unset, never null.
     return _base(
-        "invoke_rerank",
+        action,
         "rerank",
         model,
         credentials,
         query=query,
         docs=docs,
-        score_threshold=score_threshold or 0,
+        score_threshold=threshold or 0,
         top_n=top_n or 0,
     )
 
@@ -184,13 +196,4 @@ def rerank_multimodal(  # noqa: PLR0917  (same order as rerank)
     score_threshold: float | None = None,
     top_n: int | None = None,
 ) -> dict:
-    return _base(
-        "invoke_multimodal_rerank",
-        "rerank",
-        model,
-        credentials,
-        query=query,
-        docs=docs,
-        score_threshold=score_threshold or 0,
-        top_n=top_n or 0,
-    )
+    return _rerank("invoke_multimodal_rerank", model, credentials, query, docs, score_threshold, top_n)
