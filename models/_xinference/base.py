@@ -83,9 +83,8 @@ def running_models(
     budget = min(c.timeout - (time.monotonic() - started), SCHEMA_TIMEOUT)
     if budget < _MIN_LIST_BUDGET:
         return ""
-    quick = XinferenceClient(c.model_copy(update={"max_retries": 0, "timeout": budget}), client.session)
     try:
-        models = [m for m in quick.list_models() if m.uid != c.model_uid and accepts(m)]
+        models = [m for m in client.quick(budget).list_models() if m.uid != c.model_uid and accepts(m)]
     except InvokeError as err:
         logger.info("could not list the running models: %s", err)
         return ""

@@ -48,6 +48,12 @@ class XinferenceClient:
             DESCRIPTIONS.invalidate(self.cache_key)
         return DESCRIPTIONS.get(self.cache_key, self._fetch_description)
 
+    def quick(self, timeout: float) -> XinferenceClient:
+        """The same server, key and session, with no retries and a shorter timeout: for look-ups that
+        must not hold up what the admin is waiting for (schemas, the list of running models)."""
+        update = {"max_retries": 0, "timeout": timeout}
+        return XinferenceClient(self.credentials.model_copy(update=update), self.session)
+
     def cached_description(self) -> ModelDescription | None:
         return DESCRIPTIONS.peek(self.cache_key)
 
@@ -62,11 +68,8 @@ class XinferenceClient:
         if cached is not None:
             return cached
         c = self.credentials
-        quick = XinferenceClient(
-            c.model_copy(update={"max_retries": 0, "timeout": min(c.timeout, SCHEMA_TIMEOUT)}), self.session
-        )
         try:
-            return quick.describe()
+            return self.quick(min(c.timeout, SCHEMA_TIMEOUT)).describe()
         except InvokeAuthorizationError:
             if raise_authorization:
                 raise
