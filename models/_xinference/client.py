@@ -173,8 +173,9 @@ class XinferenceClient:
             "allow_redirects": False,  # a redirect could carry the key to another host
             "stream": True,  # see the docstring: an endless body must not be read into memory
             # Explicit, so REQUESTS_CA_BUNDLE cannot turn verification back on when it is switched off
-            # (requests lets that variable override the session's verify=False).
-            "verify": c.tls_verify,
+            # (requests lets that variable override the session's verify=False); when on, the session
+            # holds the CA bundle the environment names (see sessions.py).
+            "verify": self.session.verify if c.tls_verify else False,
         }
         if body is not None:
             kwargs["data"] = _encode_json(body, what)
