@@ -1,4 +1,5 @@
-"""Reading a 2xx answer's body: with a size cap, and as JSON only when it is JSON.
+"""Request and answer bodies: the JSON sent (never NaN), and a 2xx answer read with a size cap, as JSON only
+when it is JSON.
 
 An endless or huge body (a misrouted download, a proxy page) must neither fill memory nor be quoted
 whole in an error; every problem becomes a typed error with the API key redacted.
@@ -10,6 +11,7 @@ import json
 from typing import Any
 
 import requests
+from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, transport_error
@@ -47,3 +49,10 @@ def read_json(response: requests.Response, what: str, credentials: XinferenceCre
         kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
         excerpt = body[:120].decode("utf-8", "replace")
         raise redact(bad_response(what, f"the body is {kind}: {excerpt!r}"), credentials.api_key) from None
+
+
+def encode_json(body: dict[str, Any], what: str) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError as exc:  # NaN/Infinity: refuse before anything is sent
+        raise InvokeBadRequestError(f"cannot send {what}: {exc}") from None

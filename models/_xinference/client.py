@@ -7,7 +7,6 @@ status -> typed error (errors.py), streaming (stream.py) and the model-descripti
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
@@ -16,8 +15,8 @@ from urllib.parse import quote
 import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
-from models._xinference import retry
-from models._xinference.bodies import read_body, read_json
+from models._xinference import retry, server_faults
+from models._xinference.bodies import encode_json, read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
@@ -178,7 +177,7 @@ class XinferenceClient:
             "verify": self.session.verify if c.tls_verify else False,
         }
         if body is not None:
-            kwargs["data"] = _encode_json(body, what)
+            kwargs["data"] = encode_json(body, what)
         if form is not None:
             kwargs["data"], kwargs["files"] = form
         budget = retry.RetryBudget.start(c.max_retries, c.timeout)
@@ -199,12 +198,27 @@ class XinferenceClient:
             )
             if response.status_code < 300:
                 return response
-            delay = retry.retry_after_delay(response)
-            if delay is not None and budget.wait_before_retry(delay):
-                response.close()
-                logger.info("%s %s: model loading (503), retrying in %.1fs", method, path, delay)
+            failure = self._failure_unless_retried(response, budget, what)
+            if failure is None:
+                logger.info("%s %s: HTTP %s, retrying", method, path, response.status_code)
                 continue
-            raise redact(self._status_failure(response, what), c.api_key)
+            raise redact(failure, c.api_key)
+
+    def _failure_unless_retried(
+        self, response: requests.Response, budget: retry.RetryBudget, what: str
+    ) -> Exception | None:
+        """None once the wait before a retry is over (see retry.py), else the typed error."""
+        delay = retry.retry_after_delay(response)
+        if delay is not None and budget.wait_before_retry(delay):
+            response.close()
+            return None
+        failure = self._status_failure(response, what)
+        detail = str(getattr(failure, "detail", ""))
+        if server_faults.worker_is_down(response.status_code, detail) and budget.wait_before_retry(
+            retry.backoff_delay(budget.attempt)
+        ):
+            return None
+        return failure
 
     def _status_failure(self, response: requests.Response, what: str) -> Exception:
         if 300 <= response.status_code < 400:
@@ -216,7 +230,8 @@ class XinferenceClient:
                 "set Server URL to the address the server really answers on."
             )
         err = response_error(response, what)
-        if response.status_code == 404 or _says_model_missing(err):
+        status, detail = response.status_code, str(getattr(err, "detail", ""))
+        if status == 404 or server_faults.model_missing(status, detail):
             DESCRIPTIONS.invalidate(self.cache_key)  # the model may have been terminated
         return err
 
@@ -233,16 +248,3 @@ class XinferenceClient:
 
     def _json(self, response: requests.Response, what: str) -> Any:
         return read_json(response, what, self.credentials)
-
-
-def _says_model_missing(err: InvokeError) -> bool:
-    """Xinference before 2.7 reports a model that is not running with a 400, not a 404."""
-    detail = str(getattr(err, "detail", "")).lower()
-    return getattr(err, "status_code", 0) == 400 and "model not found" in detail
-
-
-def _encode_json(body: dict[str, Any], what: str) -> bytes:
-    try:
-        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except ValueError as exc:  # NaN/Infinity: refuse before anything is sent
-        raise InvokeBadRequestError(f"cannot send {what}: {exc}") from None

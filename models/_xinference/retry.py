@@ -1,8 +1,10 @@
 """The retry policy: what may be sent again, and how long to wait first.
 
-Only two failures are retried, both harmless to repeat:
+Only three failures are retried, all harmless to repeat:
 - the connection could not be opened (nothing reached the server);
-- 503 with `Retry-After` (Xinference's "model is still loading").
+- 503 with `Retry-After` (Xinference's "model is still loading");
+- a cluster supervisor's 500 saying it could not connect to the worker holding the model (the model
+  never saw the request; the supervisor routes the next attempt to the next replica).
 Never 401/403: Xinference bans the whole client IP after 10 failed keys in 5 minutes, and one Dify
 host is one IP for every tenant. Never a read timeout or a reset after sending (the server may have
 done the work), and never once a stream has started.

@@ -27,8 +27,19 @@ def input_fault(status: int, detail: str) -> str | None:
     return next((hint for phrase, hint in _INPUT_FAULTS_500.items() if phrase in lowered), None)
 
 
+def model_missing(status: int, detail: str) -> bool:
+    """Xinference before 2.7 reports a model that is not running with a 400, not a 404."""
+    return status == 400 and "model not found" in detail.lower()
+
+
 # How a cluster supervisor words "the worker holding this model (replica) is gone" (xoscar's connect error)
 _WORKER_DOWN = re.compile(r"Connect call failed \('([^']+)', (\d+)\)")
+
+
+def worker_is_down(status: int, detail: str) -> bool:
+    """The supervisor could not even connect to the worker: the model never saw the request, so sending
+    it again is harmless, and the supervisor hands the next request to the next replica."""
+    return status == 500 and _WORKER_DOWN.search(detail) is not None
 
 
 def worker_down_hint(detail: str) -> str:
@@ -39,6 +50,7 @@ def worker_down_hint(detail: str) -> str:
     return (
         f"the Xinference supervisor cannot reach the worker at {match.group(1)}:{match.group(2)} that "
         "runs this model (or one of its replicas): that worker is down. Other replicas keep serving; the "
-        "supervisor stops routing to the dead one after its health check (about half a minute by default), "
-        "so retry. If it was the only replica, launch the model again on a running worker"
+        "supervisor stops routing to the dead one after its health check (about half a minute by default). "
+        "The plugin already retried (Max retries); if it was the only replica, launch the model again on a "
+        "running worker"
     )

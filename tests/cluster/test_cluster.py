@@ -91,8 +91,12 @@ def test_worker_stopped_mid_run(plugin):
     unnamed = [(o.i, o.message) for o in in_flight + gap if o.error_type and UIDS["llm"] not in o.message]
     assert not unnamed, f"errors that do not say which model failed: {unnamed}"
     dead_address = WORKERS["b"]["address"]
-    gap_errors = [o.message for o in gap if o.error_type]
-    assert all(f"worker at {dead_address}" in m and "is down" in m for m in gap_errors), gap_errors
+    errors = [o.message for o in in_flight + gap if o.error_type]
+    worker_down = [m for m in errors if "Connect call failed" in m]
+    assert all(f"worker at {dead_address}" in m and "is down" in m for m in worker_down), worker_down
+    # one session at a time: the supervisor's 500 for the dead replica is retried (Max retries 1) and its
+    # round robin hands the retry to replica 0, so none of these sessions fails
+    assert all(o.ok for o in gap), summary(gap)
     late = [
         (o.i, round(o.ended - killed_at, 1)) for o in in_flight if o.ended - killed_at > INVOKE_TIMEOUT + 15
     ]
