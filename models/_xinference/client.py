@@ -20,7 +20,7 @@ from models._xinference.bodies import encode_json, read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
-from models._xinference.sessions import pooled_session
+from models._xinference.sessions import pooled_session, send
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ class XinferenceClient:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = self.session.request(method, c.server_url + path, **kwargs)
+                response = send(self.session, method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
                 if retry.is_unsent_connection_failure(exc) and budget.wait_before_retry(
                     retry.backoff_delay(budget.attempt)

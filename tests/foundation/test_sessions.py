@@ -1,7 +1,9 @@
-"""The pooled session reads the daemon's proxy and CA settings once, not per request: a proxy still
-carries every request, NO_PROXY still exempts a host, and a ~/.netrc cannot replace the API key's
-header. (REQUESTS_CA_BUNDLE against the TLS switch: tests/reliability/test_tls.py and
-test_foundation_fixes.py.)"""
+"""The pooled session and its short way to send (sessions.py), against real local HTTP servers.
+
+It reads the daemon's proxy and CA settings once, not per request: a proxy still carries every request,
+NO_PROXY still exempts a host, and a ~/.netrc cannot replace the API key's header. (REQUESTS_CA_BUNDLE
+against the TLS switch: tests/reliability/test_tls.py and test_foundation_fixes.py.) `send` skips
+`Session.request`'s per-call preparation: what reaches the server must be the same, cookies included."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
+from models._xinference.sessions import send
 from tests.helpers import API_KEY, raw_credentials
 
 PROXY_VARIABLES = (
@@ -31,9 +35,19 @@ class _Recorder(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.seen.append((self.path, dict(self.headers)))
+        self._answer()
+
+    def do_POST(self):
+        sent = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen.append((self.path, dict(self.headers), sent))
+        self._answer()
+
+    def _answer(self):
         body = json.dumps({"object": "list", "data": []}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        if self.server.set_cookie:
+            self.send_header("Set-Cookie", "route=worker-7; Path=/")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -45,6 +59,7 @@ class _Recorder(BaseHTTPRequestHandler):
 def _recorder():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     server.seen = []
+    server.set_cookie = False
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -91,3 +106,32 @@ def test_a_netrc_login_does_not_replace_the_api_key(monkeypatch, servers, tmp_pa
     monkeypatch.setenv("NETRC", str(netrc))
     list_models(xinference.url, api_key=API_KEY)
     assert xinference.seen[0][1]["Authorization"] == f"Bearer {API_KEY}"
+
+
+# ---- send: the short way must put the same request on the wire ------------------------------------------
+
+
+def test_send_puts_the_same_request_on_the_wire_as_session_request(servers):
+    _proxy, xinference = servers
+    session = requests.Session()
+    session.trust_env = False
+    url = xinference.url + "/v1/models/qwen%2F7b chat/ü"  # a quoted UID, a space, a non-ASCII letter
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"}
+    for sender in (send, requests.Session.request):
+        answer = sender(session, "POST", url, data=b'{"a": 1}', headers=headers, timeout=5)
+        assert answer.json() == {"object": "list", "data": []}
+    (short_path, short_headers, short_body), (full_path, full_headers, full_body) = xinference.seen
+    assert short_path == full_path and short_body == full_body == b'{"a": 1}'
+    assert short_headers == full_headers  # User-Agent, Accept-Encoding, Host … from the session too
+    assert short_headers["Content-Length"] == "8" and short_headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_cookie_a_gateway_sets_is_sent_back(servers):
+    _proxy, xinference = servers
+    xinference.set_cookie = True
+    session = requests.Session()
+    session.trust_env = False
+    for _ in range(2):
+        send(session, "GET", xinference.url + "/v1/models", timeout=5).close()
+    assert "Cookie" not in xinference.seen[0][1]
+    assert xinference.seen[1][1]["Cookie"] == "route=worker-7"
