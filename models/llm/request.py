@@ -14,21 +14,12 @@ from dify_plugin.entities.model.message import PromptMessageTool
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.messages import tools_json
-from models.llm.parameters import EXTRA_BODY_PARAMETER, THINKING_PARAMETER
+from models.llm.parameters import EXTRA_BODY_PARAMETER, SAMPLING_RULES, THINKING_PARAMETER
 from models.llm.schema import LLMProfile
 
-# Passed through unchanged when present; both endpoints accept them (Xinference's names).
-_SAMPLING = (
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "max_tokens",
-    "presence_penalty",
-    "frequency_penalty",
-    "repetition_penalty",
-    "seed",
-)
+# Every sampling rule of the schema, passed through unchanged when set; both endpoints accept them
+# under these (Xinference's) names.
+_SAMPLING = tuple(rule[0] for rule in SAMPLING_RULES)
 # What the extra body may not replace: the request itself. (stream_options belongs to `stream`: the
 # plugin needs the usage frame it asks for.)
 _RESERVED = ("model", "messages", "prompt", "stream", "stream_options", "tools")
