@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from builds import run_build
 from env import CACHE, CONSTRAINTS, HERE, REQUIREMENTS, cache_lock, log, offline_env
-from server import ServerError
 from specs import Launch
 
 AUDIO_REQUIREMENTS = HERE / "requirements-audio.txt"
@@ -88,23 +88,9 @@ def build_audio_models(py: Path) -> dict[str, Path]:
 
 
 def _build(py: Path, kind: str, out_dir: Path) -> None:
-    t0 = time.monotonic()
-    build_log = CACHE / "logs" / f"build-{kind}.log"
-    build_log.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_log, "wb") as out:
-        rc = subprocess.run(
-            [str(py), str(BUILD), kind, str(out_dir)],
-            env=offline_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        ).returncode
-    if rc:
-        raise ServerError(
-            f"building the tiny {kind} failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
-        )
+    run_build(py, BUILD, [kind, str(out_dir)], log_name=f"build-{kind}", what=f"the tiny {kind}")
     size = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
-    log(f"built the tiny {kind} in {time.monotonic() - t0:.1f} s ({size / 1e6:.1f} MB)")
+    log(f"the tiny {kind} takes {size / 1e6:.1f} MB")
 
 
 def _audio_spec(name: str, family: str, path: Path, *, ability: str, engine: str, langs: list[str]) -> dict:

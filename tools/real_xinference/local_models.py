@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from env import CACHE, REPO, cache_lock, log, offline_env
+from builds import run_build
+from env import REPO, cache_lock, log, offline_env
 from releases import DEFAULT, TOKENIZER_CONFIG_V4, release
-from server import ServerError
 
 ASSETS = REPO / "tests" / "assets" / "models"
 BUILD = Path(__file__).resolve().parent / "build_models.py"
@@ -73,19 +72,5 @@ def transformers4_copy(src: Path, dst: Path) -> Path:
 
 
 def _build_rerank(py: Path, minilm: Path, rerank: Path) -> None:
-    t0 = time.monotonic()
-    build_log = CACHE / "logs" / "build-models.log"
-    build_log.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_log, "wb") as out:
-        rc = subprocess.run(
-            [str(py), str(BUILD), "rerank", str(minilm), str(rerank)],
-            env=offline_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        ).returncode
-    if rc:
-        raise ServerError(
-            f"building the cross-encoder failed; see {build_log}:\n{build_log.read_text()[-2000:]}"
-        )
-    log(f"built the cross-encoder in {time.monotonic() - t0:.1f} s")
+    args = ["rerank", str(minilm), str(rerank)]
+    run_build(py, BUILD, args, log_name="build-models", what="the cross-encoder")

@@ -18,8 +18,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from env import CACHE, cache_lock, log, offline_env
-from server import ServerError
+from builds import run_build
+from env import cache_lock, log
 
 HERE = Path(__file__).resolve().parent
 SCORING_SCRIPT = HERE / "vl_reranker" / "qwen3_vl_reranker.py"
@@ -71,12 +71,4 @@ def build(py: Path) -> dict[str, Path]:
 
 
 def _build_clip(py: Path, out: Path) -> None:
-    t0 = time.monotonic()
-    build_log = CACHE / "logs" / "build-tiny-clip.log"
-    build_log.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_log, "wb") as log_file:
-        cmd = [str(py), str(BUILD), "tiny-clip", "-", str(out)]
-        rc = subprocess.run(cmd, env=offline_env(), stdout=log_file, stderr=subprocess.STDOUT, check=False)
-    if rc.returncode:
-        raise ServerError(f"building the tiny CLIP failed; see {build_log}:\n{build_log.read_text()[-2000:]}")
-    log(f"built the tiny CLIP in {time.monotonic() - t0:.1f} s")
+    run_build(py, BUILD, ["tiny-clip", "-", str(out)], log_name="build-tiny-clip", what="the tiny CLIP")
