@@ -12,7 +12,7 @@ from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRe
 
 from models._xinference.client import SCHEMA_TIMEOUT, XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.errors import INVOKE_ERROR_MAPPING, as_credentials_error
+from models._xinference.errors import INVOKE_ERROR_MAPPING, ModelNotRunningError, as_credentials_error
 from models._xinference.model_info import ModelDescription
 
 logger = logging.getLogger(__name__)
@@ -50,9 +50,7 @@ class XinferenceModelMixin:
             client = self._client(credentials)
             try:
                 description = client.describe(fresh=True)
-            except InvokeBadRequestError as err:
-                if getattr(err, "missing_model_uid", None) is None:
-                    raise
+            except ModelNotRunningError as err:
                 listing = running_models(client, wanted, accepts, started)
                 raise InvokeBadRequestError(f"{err}. {listing}" if listing else str(err)) from None
         if not accepts(description):

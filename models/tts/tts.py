@@ -17,7 +17,7 @@ from dify_plugin.interfaces.model.tts_model import TTSModel
 
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
-from models._xinference.errors import bad_response
+from models._xinference.errors import HTTPStatusError, bad_response
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity
 from models.tts.pipeline import synthesise_in_order
@@ -140,10 +140,12 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
 def _streaming_unsupported(err: InvokeServerUnavailableError, uid: str) -> InvokeError | None:
     """Kokoro, MeloTTS, F5-TTS, Qwen3-TTS … answer `stream: true` with a 500 saying so; that is a
     setting to change, not a server fault."""
-    detail = str(getattr(err, "detail", "")).lower()
-    if getattr(err, "status_code", 0) == 500 and "stream" in detail and "support" in detail:
+    if not isinstance(err, HTTPStatusError):
+        return None
+    detail = err.detail.lower()
+    if err.status_code == 500 and "stream" in detail and "support" in detail:
         return InvokeBadRequestError(
-            f"Model {uid!r} cannot stream audio (Xinference: {getattr(err, 'detail', '')}). "
+            f"Model {uid!r} cannot stream audio (Xinference: {err.detail}). "
             "Turn off 'Stream audio' in this model's settings in Dify."
         )
     return None
