@@ -21,6 +21,7 @@ from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 
 from models._xinference.credentials import XinferenceCredentials
+from models._xinference.process_state import on_reset
 
 _MAX_POOLED_SESSIONS = 64
 _sessions: dict[tuple[str, str, bool], requests.Session] = {}
@@ -40,6 +41,17 @@ def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
                 _sessions.pop(next(iter(_sessions))).close()
             _sessions[key] = session
         return session
+
+
+def _forget_sessions() -> None:
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+    _prepared_urls.clear()
+
+
+on_reset(_forget_sessions)
 
 
 def _new_session(credentials: XinferenceCredentials) -> requests.Session:

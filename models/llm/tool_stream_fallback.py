@@ -10,9 +10,7 @@ model for a while, so later turns go straight to the blocking call instead of pa
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,6 +18,7 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.client import XinferenceClient
 from models._xinference.errors import HTTPStatusError
+from models._xinference.process_state import TTLMap, on_reset
 from models.llm.reply import Reply, TokenCounts, chat_reply
 from models.llm.stream import ChatStream
 from models.llm.tool_markup import ToolCall, ToolSchemas
@@ -39,39 +38,25 @@ def refuses_streamed_tools(err: Exception) -> bool:
 
 
 class RefusalMemo:
-    """Which server + model refused streamed tools: a bounded, thread-safe TTL set. Bounded because a
-    plugin process may serve many servers and uids; a TTL because the server may be upgraded."""
+    """Which server + model refused streamed tools, for `ttl` seconds (the server may be upgraded),
+    at most `size` of them (a plugin process may serve many servers and uids)."""
 
     def __init__(self, ttl: float = 600.0, size: int = 256, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl
-        self.size = size
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._until: OrderedDict[MemoKey, float] = OrderedDict()
+        self._refused = TTLMap(max_entries=size, clock=clock)
 
     def remember(self, key: MemoKey) -> None:
-        with self._lock:
-            self._until.pop(key, None)
-            self._until[key] = self._clock() + self.ttl
-            while len(self._until) > self.size:
-                self._until.popitem(last=False)  # the oldest refusal goes first
+        self._refused.put(key, True, self.ttl)
 
     def knows(self, key: MemoKey) -> bool:
-        with self._lock:
-            until = self._until.get(key)
-            if until is None:
-                return False
-            if until <= self._clock():
-                del self._until[key]
-                return False
-            return True
+        return self._refused.get(key, False)
 
     def clear(self) -> None:
-        with self._lock:
-            self._until.clear()
+        self._refused.clear()
 
 
 STREAMED_TOOLS_REFUSED = RefusalMemo()
+on_reset(STREAMED_TOOLS_REFUSED.clear)
 
 
 class ReplyStream:

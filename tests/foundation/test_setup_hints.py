@@ -13,7 +13,7 @@ from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeConne
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models.llm.llm import XinferenceLargeLanguageModel
 from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture, raw_credentials
@@ -27,7 +27,7 @@ def no_proxy_settings(monkeypatch):
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
-    DESCRIPTIONS.clear()
+    reset_process_state()
 
 
 def closed_port() -> int:

@@ -19,13 +19,6 @@ OLD = "1.17.1"
 UID = "test-tiny-qwen2-tools"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    STREAMED_TOOLS_REFUSED.clear()
-    yield
-    STREAMED_TOOLS_REFUSED.clear()
-
-
 def _refusal():
     status, headers, body = release_http_fixture(OLD, "chat_tools_stream.txt")
     return responses.Response(

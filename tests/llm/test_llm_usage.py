@@ -17,7 +17,7 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models._xinference.tokens import estimate_tokens
 from models.llm.messages import tools_json
 from tests.helpers import fixture_json
@@ -45,7 +45,7 @@ def usage_of(chunks):
 
 
 def streamed(*events, **kwargs):
-    DESCRIPTIONS.clear()
+    reset_process_state()
     with responses.RequestsMock() as mock:
         add_description(mock)
         add_stream(mock, sse(*events))
