@@ -32,6 +32,12 @@ def model_entity(
     )
 
 
+def resolve_override(setting: str, detected: bool) -> bool:
+    """An admin's feature switch ("auto" / "supported" / "unsupported"): auto is what the server
+    reports, the others are the admin's word (for servers that do not report the feature)."""
+    return detected if setting == "auto" else setting == "supported"
+
+
 class SchemaCache:
     """Built schemas for a few seconds, per (model type, model name, credentials), at most 256.
 

@@ -21,8 +21,9 @@ from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
 from dify_plugin.interfaces.model.large_language_model import LargeLanguageModel
 
 from models._xinference.base import XinferenceModelMixin
-from models._xinference.client import XinferenceClient
-from models._xinference.schemas import SCHEMAS
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.model_info import ModelDescription
+from models._xinference.model_kinds import LLM
 from models._xinference.tokens import estimate_tokens
 from models._xinference.usage import llm_usage
 from models.llm.inline_think import expects_reasoning
@@ -50,31 +51,20 @@ class XinferenceLLMResult(LLMResult):
 
 
 class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
+    kind = LLM
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        _, description = self._validated_description(credentials, "LLM", lambda d: d.model_type == "llm")
+        _, description = self._validated_description(credentials)
         if not description.abilities & {"chat", "generate"}:
             raise CredentialsValidateFailedError(
                 f"Model {description.uid!r} is an LLM that reports neither the chat nor the generate ability "
                 f"(abilities: {', '.join(sorted(description.abilities)) or 'none'}), so Dify cannot call it"
             )
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        return SCHEMAS.get("llm", model, credentials, lambda: self._build_schema(model, credentials))
-
-    def _build_schema(self, model: str, credentials: Mapping) -> AIModelEntity:
-        # Never raises: Dify lists models with this, and a down server must not break the list.
-        try:
-            client = self._client(credentials)
-        except CredentialsValidateFailedError:
-            return llm_entity(model, LLMProfile())
-        return llm_entity(model, self._profile(client))
-
-    @staticmethod
-    def _profile(client: XinferenceClient, *, invoking: bool = False) -> LLMProfile:
-        # The description is cached per server + uid + key; while the server is down the profile
-        # comes from the admin's overrides and safe defaults. A rejected key is not: an invocation
-        # stops at the description's 401 instead of sending the same key a second time.
-        return resolve_profile(client.credentials, client.describe_for_schema(raise_authorization=invoking))
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
+        return llm_entity(model, resolve_profile(creds, description) if creds else LLMProfile())
 
     @override
     def _invoke(
@@ -89,7 +79,8 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
-        profile = self._profile(client, invoking=True)
+        # Built like the schema: while the server cannot describe the model, from the admin's overrides.
+        profile = resolve_profile(client.credentials, self._call_description_if_any(client))
         uid = client.credentials.model_uid
         chat = profile.mode is LLMMode.CHAT
         schemas = tool_schemas(tools)
