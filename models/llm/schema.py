@@ -35,7 +35,7 @@ class LLMProfile:
     video: bool = False
     audio: bool = False
     thinking_switch: bool = False
-    # Reports `reasoning` but not `hybrid`: it thinks on every request (inline_think.py relies on it).
+    # Reports `reasoning` but not `hybrid`: it thinks on every request (reasoning.py relies on it).
     always_thinks: bool = False
     structured_output: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from

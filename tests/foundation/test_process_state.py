@@ -10,7 +10,7 @@ from models._xinference.credentials import parse_credentials
 from models._xinference.model_info import DESCRIPTIONS, DescriptionCache, ModelDescription
 from models._xinference.process_state import TTLMap, reset_process_state
 from models._xinference.schemas import SCHEMAS, SchemaCache
-from models.llm.tool_stream_fallback import STREAMED_TOOLS_REFUSED
+from models.llm.llm import STREAMED_TOOLS_REFUSED
 from tests.helpers import raw_credentials
 
 
@@ -71,14 +71,14 @@ def test_reset_forgets_every_process_wide_store():
     sessions._prepared_url("http://127.0.0.1:1/v1/models")
     DESCRIPTIONS.get(("s", "u", ""), lambda: ModelDescription(uid="u", model_type="llm"))
     SCHEMAS.get("llm", "m", {}, lambda: None)
-    STREAMED_TOOLS_REFUSED.remember(("s", "u"))
+    STREAMED_TOOLS_REFUSED.put(("s", "u"), True, 600)
     tokens.estimate_tokens("some words to price")
 
     reset_process_state()
 
     assert DESCRIPTIONS.peek(("s", "u", "")) is None
     assert len(SCHEMAS._entries) == 0
-    assert not STREAMED_TOOLS_REFUSED.knows(("s", "u"))
+    assert STREAMED_TOOLS_REFUSED.get(("s", "u")) is None
     assert len(tokens._PIECE_COSTS) == 0
     assert sessions.pooled_session(creds) is not session
     assert not sessions._prepared_urls
@@ -88,4 +88,4 @@ def test_reset_forgets_every_process_wide_store():
 @pytest.mark.parametrize("store", ["descriptions", "schemas", "refusals"])
 def test_the_three_ttl_stores_share_the_one_map(store):
     holder = {"descriptions": DESCRIPTIONS, "schemas": SCHEMAS, "refusals": STREAMED_TOOLS_REFUSED}[store]
-    assert any(isinstance(v, TTLMap) for v in vars(holder).values())
+    assert isinstance(holder, TTLMap) or any(isinstance(v, TTLMap) for v in vars(holder).values())

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from models._xinference.process_state import reset_process_state
-from models.llm.inline_think import InlineThink, expects_reasoning, split_inline_think
+from models.llm.reasoning import InlineThink, expects_reasoning, split_inline_think
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, add_stream, chunk, content, invoke, sse
 from tests.llm.support import tool_calls as calls_of

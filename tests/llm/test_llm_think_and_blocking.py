@@ -8,7 +8,7 @@ import json
 import pytest
 import responses
 
-from models.llm.think import ThinkWrapper, wrap_reasoning
+from models.llm.reasoning import ThinkWrapper, wrap_reasoning
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, creds, hello, invoke, model
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import responses
 
-from models.llm.tool_markup import ToolMarkupFilter, extract_tool_calls
+from models.llm.tool_calls import ToolMarkupFilter, extract_tool_calls
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import (
     CHAT_URL,

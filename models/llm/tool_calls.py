@@ -1,11 +1,15 @@
-"""Qwen-style tool calls left as text: `<tool_call>{"name": …, "arguments": {…}}</tool_call>`, or the
-Qwen3-Coder / Qwen3.5 XML form inside the same tags (`<function=NAME><parameter=P>…`, xml_tool_call.py).
+"""Tool calls: assembled from the server's deltas, or recovered from markup left in the text.
 
-Some engines do not run the tool parser on streamed output (Xinference 4.1.0's Transformers engine:
-the markup arrives as `content` pieces and the stream ends with finish_reason "stop"). Used only when
-tools were sent. Text streams on immediately; only what could be the start of `<tool_call>` is held
-back (at most its length minus one), and a call's text until its closing tag. A block that is not a
-valid call is shown as the text it was, never dropped.
+- Assembly (`ToolCallAssembler`): OpenAI-style `tool_calls` deltas (streamed) or a message's list
+  (blocking) become whole calls, whatever shape the server version sends.
+- Markup (`ToolMarkupFilter`): Qwen-style calls left as text, `<tool_call>{"name": …, "arguments": {…}}
+  </tool_call>`, or the Qwen3-Coder / Qwen3.5 XML form inside the same tags (`<function=NAME>
+  <parameter=P>…`, read by tool_calls_xml.py). Some engines do not run the tool parser on streamed
+  output (Xinference 4.1.0's Transformers engine: the markup arrives as `content` pieces and the
+  stream ends with finish_reason "stop"). Used only when tools were sent. Text streams on
+  immediately; only what could be the start of `<tool_call>` is held back (at most its length minus
+  one), and a call's text until its closing tag. A block that is not a valid call is shown as the
+  text it was, never dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessageTool
 
-from models.llm.xml_tool_call import parse_xml_call
+from models.llm.tool_calls_xml import parse_xml_call
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -119,3 +123,47 @@ def partial_tag_length(text: str, tag: str) -> int:
         if text.endswith(tag[:size]):
             return size
     return 0
+
+
+class ToolCallAssembler:
+    """Builds whole tool calls from OpenAI-style deltas, whatever the server version sends:
+
+    - v2.2–v3.2.1: each call complete in one delta, `index` always 0, a new `id` per call;
+    - newer: a delta with `index`, `id` and `name`, then one with the same `index` and `id` carrying
+      the arguments; OpenAI style: `id` only on the first delta, argument fragments by `index`.
+    So a delta joins the call with its `id`; without an `id`, the last call with its `index`.
+    """
+
+    def __init__(self) -> None:
+        self._calls: list[dict[str, str]] = []
+        self._by_id: dict[str, dict[str, str]] = {}
+        self._by_index: dict[Any, dict[str, str]] = {}
+
+    def add(self, delta: Any) -> None:
+        if not isinstance(delta, dict):
+            return
+        call_id = _text(delta.get("id"))
+        index = delta.get("index")
+        call = self._by_id.get(call_id) if call_id else self._by_index.get(index)
+        if call is None:
+            call = {"id": call_id or new_call_id(), "name": "", "arguments": ""}
+            self._calls.append(call)
+            if call_id:
+                self._by_id[call_id] = call
+        if index is not None:
+            self._by_index[index] = call
+        function = delta.get("function") if isinstance(delta.get("function"), dict) else {}
+        if name := _text(function.get("name")):
+            call["name"] = name
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict | list):  # some servers parse them; Dify wants the JSON text
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call["arguments"] += _text(arguments)
+
+    def complete(self) -> list[ToolCall]:
+        """The calls, in order of first appearance; a call that never got a name is no call."""
+        return [make_tool_call(c["id"], c["name"], c["arguments"]) for c in self._calls if c["name"]]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""

@@ -1,10 +1,11 @@
-"""Streamed answers: text is handed on as it arrives, the rest is settled when the stream ends.
+"""Streamed answers (the `Answer` protocol of answers.py): text is handed on as it arrives, the rest is
+settled when the stream ends.
 
-Iterating an `AnswerStream` yields the text to show, chunk by chunk (reasoning wrapped in
-`<think>` tags, tool-call markup taken out). Once it is exhausted, `tool_calls`, `finish_reason`
-and `tokens` describe the whole answer. It reads to the end of the stream (`[DONE]`, or EOF for
-/v1/completions) and never stops at the first finish_reason: Xinference may send more chunks after
-one (a late usage frame, further tool calls, or 4.1's extra `stop` frame after `length`).
+Iterating a `CompletionStream` or `ChatStream` yields the text to show, chunk by chunk (reasoning
+wrapped in `<think>` tags, tool-call markup taken out). Once it is exhausted, `tool_calls`,
+`finish_reason` and `tokens` describe the whole answer. It reads to the end of the stream (`[DONE]`,
+or EOF for /v1/completions) and never stops at the first finish_reason: Xinference may send more
+chunks after one (a late usage frame, further tool calls, or 4.1's extra `stop` frame after `length`).
 Errors in the stream (an in-band error event, a cut connection) come from EventStream already typed.
 """
 
@@ -14,14 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from models._xinference.stream import EventStream
-from models.llm.inline_think import InlineThink
-from models.llm.reply import TokenCounts, ToolCallAssembler, text, token_counts
-from models.llm.think import ThinkWrapper
-from models.llm.tool_markup import ToolCall, ToolMarkupFilter, ToolSchemas
+from models.llm.answers import TokenCounts, settled_finish_reason, text, token_counts
+from models.llm.reasoning import InlineThink, ThinkWrapper
+from models.llm.tool_calls import ToolCall, ToolCallAssembler, ToolMarkupFilter, ToolSchemas
 
 
-class AnswerStream:
-    """A /v1/completions stream: `choices[].text` pieces."""
+class CompletionStream:
+    """A /v1/completions stream: `choices[].text` pieces (and the base of the chat stream)."""
 
     def __init__(self, events: EventStream) -> None:
         self._events = events
@@ -49,9 +49,7 @@ class AnswerStream:
 
     @property
     def finish_reason(self) -> str:
-        if self.tool_calls:
-            return "tool_calls"
-        return self._finish_reason or "stop"
+        return settled_finish_reason(self.tool_calls, self._finish_reason)
 
     @property
     def text(self) -> str:
@@ -90,7 +88,7 @@ class AnswerStream:
             yield piece
 
 
-class ChatStream(AnswerStream):
+class ChatStream(CompletionStream):
     """A /v1/chat/completions stream: content, reasoning_content and tool_calls deltas."""
 
     def __init__(
