@@ -16,7 +16,6 @@ import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
 from models._xinference import retry, server_faults
-from models._xinference.bodies import encode_json, read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import (
     HTTPStatusError,
@@ -28,7 +27,7 @@ from models._xinference.errors import (
     transport_error,
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
-from models._xinference.sessions import pooled_session, send
+from models._xinference.sessions import encode_json, pooled_session, read_body, read_json, send
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,6 @@
-"""Keep-alive HTTP sessions, one per (server, key, TLS setting), shared by every invocation in the process.
+"""The transport under the client: keep-alive sessions, the send, and the bodies going out and coming in.
+
+Sessions: one per (server, key, TLS setting), shared by every invocation in the process.
 
 Reusing the connection is what keeps a call at one round trip; the pool is bounded so a workspace
 that cycles through many servers or keys cannot grow it without end.
@@ -7,20 +9,27 @@ The environment (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE …) is read once, 
 instead of on every request as requests does (proxy tables, bypass rules, ~/.netrc: ~70 µs, a third of
 what a blocking chat costs the plugin). The daemon's environment is fixed for the life of the plugin
 process; changing it means restarting the daemon, which starts a new process anyway.
+
+Bodies: the JSON sent (never NaN), and a 2xx answer read with a size cap, as JSON only when it is
+JSON. An endless or huge body (a misrouted download, a proxy page) must neither fill memory nor be
+quoted whole in an error; every problem becomes a typed error with the API key redacted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
 
 import requests
+from dify_plugin.errors.model import InvokeBadRequestError
 from requests.cookies import RequestsCookieJar
 from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 
 from models._xinference.credentials import XinferenceCredentials
+from models._xinference.errors import bad_response, read_limited, redact, transport_error
 from models._xinference.process_state import on_reset
 
 _MAX_POOLED_SESSIONS = 64
@@ -109,3 +118,47 @@ def _prepared_url(url: str) -> str:
         probe.prepare_url(url, None)
         prepared = _prepared_urls[url] = probe.url
     return prepared
+
+
+# ---- bodies ------------------------------------------------------------------------------
+
+MAX_JSON_BYTES = 512 * 1024 * 1024  # 2048 texts x 4096 dims as JSON text is ~170 MB
+
+
+def read_body(response: requests.Response, what: str, server_url: str) -> bytes:
+    try:
+        chunks, size = [], 0
+        for chunk in response.iter_content(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise bad_response(what, f"the answer is larger than {MAX_JSON_BYTES // 2**20} MiB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except requests.RequestException as exc:
+        raise transport_error(exc, server_url, what) from None
+    finally:
+        response.close()
+
+
+def read_json(response: requests.Response, what: str, credentials: XinferenceCredentials) -> Any:
+    content_type = response.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        # Xinference labels every JSON answer; an HTML or text page (a proxy, a misrouted
+        # download) may be endless, so quote its start instead of reading it all.
+        excerpt = read_limited(response, 120).decode("utf-8", "replace")
+        kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else content_type
+        raise redact(bad_response(what, f"expected JSON, got {kind}: {excerpt!r}"), credentials.api_key)
+    body = read_body(response, what, credentials.server_url)
+    try:
+        return json.loads(body)
+    except ValueError:
+        kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
+        excerpt = body[:120].decode("utf-8", "replace")
+        raise redact(bad_response(what, f"the body is {kind}: {excerpt!r}"), credentials.api_key) from None
+
+
+def encode_json(body: dict[str, Any], what: str) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError as exc:  # NaN/Infinity: refuse before anything is sent
+        raise InvokeBadRequestError(f"cannot send {what}: {exc}") from None

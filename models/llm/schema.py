@@ -17,13 +17,12 @@ from dify_plugin.entities.model.schema import ModelFeature, ParameterRule
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity, resolve_override
-from models.llm.parameters import THINKING_PARAMETER, parameter_rules
+from models.llm.parameters import parameter_rules
 
 # Without a description: a context size most models have, and chat (what nearly every LLM serves).
 FALLBACK_CONTEXT_SIZE = 4096
 # Engines that enforce response_format by guided decoding; Transformers and MLX ignore it silently.
 _GUIDED_ENGINES = frozenset({"vllm", "sglang", "llama.cpp"})
-__all__ = ["THINKING_PARAMETER", "LLMProfile", "llm_entity", "resolve_profile"]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Run modes: serverless answers HTTP; remote-debug failures end fast with one clear line on stderr.
 
-Unit tests cover models/_xinference/run_modes.py (the preflight main.py runs before the SDK);
+Unit tests cover run_modes.py (the preflight main.py runs before the SDK);
 process tests run the unpacked package the way a developer would (`python -m main`).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from models._xinference import run_modes
+import run_modes
 from tests.foundation.test_process import (
     closed_port,
     plugin_env,

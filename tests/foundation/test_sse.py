@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from models._xinference.sse import SSEDecoder, iter_sse_data
+from models._xinference.sse import SSEDecoder
 from tests.helpers import fixture_bytes
 
 RAW = fixture_bytes("llm_06_chat_stream_raw_sse.txt")
@@ -21,7 +21,7 @@ def decode_in_pieces(raw: bytes, size: int) -> tuple[list[str], SSEDecoder]:
 
 def test_recorded_stream_uses_crlf_and_decodes_to_json_events():
     assert b"\r\n\r\n" in RAW
-    events = list(iter_sse_data([RAW]))
+    events, _ = decode_in_pieces(RAW, len(RAW))
     assert events[-1] == "[DONE]"
     chunks = [json.loads(e) for e in events[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
