@@ -14,8 +14,16 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tools.lock import LOCK, TOP_LEVEL, LockError, canonical, lock_digest, offline_requirements, parse_lock
-from tools.wheels import WheelError, _check, cache_dir, needed
+from tools.packaging.lock import (
+    LOCK,
+    TOP_LEVEL,
+    LockError,
+    canonical,
+    lock_digest,
+    offline_requirements,
+    parse_lock,
+)
+from tools.packaging.wheels import WheelError, _check, cache_dir, needed
 
 FIX = "requirements.txt and requirements.in disagree: run `make lock`"
 

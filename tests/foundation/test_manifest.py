@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.manifest_rules import manifest_problems
+from tools.packaging.manifest_rules import manifest_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 

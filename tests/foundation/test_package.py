@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import package, package_inspect
-from tools.package import PackageError, build_package, inspect_package, select_files
+from tools.packaging import package, package_inspect
+from tools.packaging.package import PackageError, build_package, inspect_package, select_files
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_TYPES = ("llm", "text_embedding", "rerank", "speech2text", "tts")
@@ -115,7 +115,7 @@ def test_difyignore_patterns(tmp_path, caplog):
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
-    with caplog.at_level(logging.WARNING, logger="tools.package"):
+    with caplog.at_level(logging.WARNING, logger="tools.packaging.package"):
         kept = select_files(tmp_path)
     expected = ["build.py", "data/x/readme.md", "docs/deep/b.md", "main.py", "sub/secret.txt"]
     assert kept == sorted([*expected, ".difyignore"])

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.plugin_process import popen
-from tools.package import build_package
+from tools.packaging.package import build_package
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_TYPES = ("llm", "text-embedding", "rerank", "speech2text", "tts")

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.manifest_rules import LANGUAGES, MODEL_SOURCES, MODEL_TYPES, provider_problems, referenced_icons
+from tools.packaging.manifest_rules import (
+    LANGUAGES,
+    MODEL_SOURCES,
+    MODEL_TYPES,
+    provider_problems,
+    referenced_icons,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

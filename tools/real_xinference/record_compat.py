@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from env import log
-from record_fixtures import STREAM, WEATHER, WEATHER_TOOL, Recorder
+from record_bodies import STREAM, WEATHER, WEATHER_TOOL
+from recorder import Recorder
 from server import XinferenceServer
 
 CHAT, EMB, RR = "/v1/chat/completions", "/v1/embeddings", "/v1/rerank"

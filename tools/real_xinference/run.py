@@ -31,16 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import multimodal
 from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, ensure_venv, log, offline_env
-from local_models import build_models  # record_fixtures.py imports it from here too
+from local_models import build_models
+from processes import sigterm_as_interrupt
+from record_compat import record_release
 from releases import DEFAULT, Release, release
 from server import ServerError, XinferenceServer
 from specs import test_models
 
 TESTS = REPO / "tests" / "real"
-
-
-def _sigterm(_signo, _frame):
-    raise KeyboardInterrupt("SIGTERM")
 
 
 def run_pytest(targets: list[str], env_extra: dict[str, str], args: list[str], secrets: list[str]) -> int:
@@ -113,8 +111,6 @@ def phase_open(
             if k.startswith("launch "):
                 timings[f"open: {k}"] = v
         if record is not None:  # make fixtures-compat: the differences, from this very server
-            from record_compat import record_release  # late: record_fixtures imports this module
-
             record_release(server, record, py.parent.parent)
         env = {
             "XINFERENCE_REAL_URL": server.url,
@@ -173,7 +169,7 @@ def main() -> int:
     ns = parser.parse_args()
     # Ctrl-C and SIGTERM both end in the `finally` that stops the servers (SIGINT explicitly: a shell
     # starts background jobs with SIGINT ignored, and Python would keep ignoring it)
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t_all = time.monotonic()
     timings: dict[str, float] = {}

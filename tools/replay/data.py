@@ -8,7 +8,7 @@ import re
 import struct
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "xinference-4.1.0"
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "xinference-4.1.0"
 JSON = "application/json"
 
 DESCRIPTION_FILES = {

@@ -12,8 +12,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from tools.manifest_rules import manifest_problems, provider_problems, referenced_icons
-from tools.signing import VERIFICATION_FILE, signature_problems
+from tools.packaging.manifest_rules import manifest_problems, provider_problems, referenced_icons
+from tools.packaging.signing import VERIFICATION_FILE, signature_problems
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024  # the daemon's MAX_PLUGIN_PACKAGE_SIZE default
 FORBIDDEN_PARTS = {

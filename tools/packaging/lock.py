@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements.txt"
 TOP_LEVEL = ROOT / "requirements.in"
 PYTHON_VERSION = "3.12"  # the daemon always runs `uv venv --python 3.12`

@@ -1,6 +1,6 @@
 """Build dist/<name>-<version>.difypkg the way `dify plugin package` does, then check the result.
 
-Usage: python -m tools.package [--out DIR] [--signing-key KEY.pem]
+Usage: python -m tools.packaging.package [--out DIR] [--signing-key KEY.pem]
 
 The package is a zip with file entries only, sorted by path, Deflate-compressed, with fixed
 timestamps and modes so two builds of the same tree are byte-identical. .difyignore is read with
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import yaml
 
-from tools.archive import write_archive
-from tools.package_inspect import MAX_UNCOMPRESSED, inspect_package
-from tools.signing import SigningError, sign_package
+from tools.packaging.archive import write_archive
+from tools.packaging.package_inspect import MAX_UNCOMPRESSED, inspect_package
+from tools.packaging.signing import SigningError, sign_package
 
-log = logging.getLogger("tools.package")
+log = logging.getLogger("tools.packaging.package")
 
 ALWAYS_EXCLUDED = (
     "/.git", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
@@ -164,8 +164,10 @@ def check_and_sign(path: Path, signing_key: Path | None = None) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = Path(__file__).resolve().parent.parent
-    parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__.splitlines()[0])
+    root = Path(__file__).resolve().parents[2]
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.packaging.package", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, default=root / "dist", help="output folder (default: dist/)")
     parser.add_argument("--signing-key", type=Path, help="RSA private key (PEM) to sign the package with")
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
 The plugin under test runs in its own process, so `responses` cannot intercept its HTTP calls; this
 server, bound to 127.0.0.1, serves the recordings in tests/fixtures/xinference-4.1.0 instead.
 Streams are written frame by frame with real chunked transfer encoding, as uvicorn does.
-Run `python -m tools.replay_server --port N` to try the console against it by hand.
+Run `python -m tools.replay.server --port N` to try the console against it by hand.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 
-from tools._replay_data import FIXTURES, _descriptions, _vectors
-from tools._replay_handler import _Handler
+from tools.replay.data import FIXTURES, _descriptions, _vectors
+from tools.replay.handler import _Handler
 
 __all__ = ["FIXTURES", "ReplayServer"]
 

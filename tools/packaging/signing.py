@@ -7,8 +7,8 @@ same entries, appends `.verification.dify.json` last (it is hashed too) and writ
 `{"signature":"<base64>","time":<unix seconds>}`. The daemon loads public keys only as PKCS#1 PEM
 ("RSA PUBLIC KEY"), so `generate` writes that form.
 
-  python -m tools.signing generate DIR   # DIR/xinference.private.pem + DIR/xinference.public.pem
-  python -m tools.signing sign PKG KEY
+  python -m tools.packaging.signing generate DIR   # DIR/xinference.private.pem + DIR/xinference.public.pem
+  python -m tools.packaging.signing sign PKG KEY
 
 `cryptography` is a build dependency only (requirements-dev.txt); it is imported on use so that
 building an unsigned package does not need it. SOURCE_DATE_EPOCH, when set, fixes the signing time,
@@ -28,9 +28,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from tools.archive import write_archive
+from tools.packaging.archive import write_archive
 
-log = logging.getLogger("tools.signing")
+log = logging.getLogger("tools.packaging.signing")
 
 VERIFICATION_FILE = ".verification.dify.json"
 # "community": the daemon reserves "langgenius" for its own plugins (bundle installs refuse impostors).
@@ -127,7 +127,9 @@ def generate_key_pair(folder: Path) -> tuple[Path, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.signing", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.packaging.signing", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate", help="write a key pair").add_argument("folder", type=Path)
     sign = commands.add_parser("sign", help="sign a .difypkg in place")

@@ -1,9 +1,9 @@
 """Build dist/<name>-<version>-offline-linux-{amd64,arm64}.difypkg: the plugin plus every wheel it needs.
 
-Usage: python -m tools.offline [--out DIR] [--signing-key KEY.pem] [--arch amd64|arm64 ...]
+Usage: python -m tools.packaging.offline [--out DIR] [--signing-key KEY.pem] [--arch amd64|arm64 ...]
 
 Same tree, ignore rules and checks as `make package`, plus `wheels/` (CPython 3.12, manylinux, binary
-only, fetched once per lock into the cache of tools/wheels.py) and a requirements.txt that installs
+only, fetched once per lock into the cache of tools/packaging/wheels.py) and a requirements.txt that installs
 the lock's exact pins from ./wheels with the index switched off. Before a package is kept its
 requirements must resolve from its own wheels, and it must fit the size caps of a default Dify.
 """
@@ -18,11 +18,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from tools.lock import LOCK, ROOT, LockError, offline_requirements
-from tools.package import PackageError, build_package, check_and_sign
-from tools.wheels import ARCHES, WheelError, fetch_wheels, resolution_problems
+from tools.packaging.lock import LOCK, ROOT, LockError, offline_requirements
+from tools.packaging.package import PackageError, build_package, check_and_sign
+from tools.packaging.wheels import ARCHES, WheelError, fetch_wheels, resolution_problems
 
-log = logging.getLogger("tools.offline")
+log = logging.getLogger("tools.packaging.offline")
 
 MAX_PACKED = 15 * 1024 * 1024  # the Dify API's PLUGIN_MAX_PACKAGE_SIZE code default (upload cap)
 MAX_UNPACKED = 50 * 1024 * 1024  # the daemon's MAX_PLUGIN_PACKAGE_SIZE default
@@ -77,7 +77,9 @@ def write_checksums(paths: list[Path]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.offline", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.packaging.offline", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     parser.add_argument("--signing-key", type=Path, help="RSA private key (PEM) to sign the packages with")
     parser.add_argument("--arch", action="append", choices=sorted(ARCHES), help="default: both")

@@ -1,5 +1,5 @@
 """HTTP handler of the replay server: routes Xinference API calls to recorded or synthetic answers
-(how an answer is written out lives in tools/_replay_writer.py)."""
+(how an answer is written out lives in tools/replay/writer.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 import re
 from urllib.parse import unquote, urlsplit
 
-from tools import _replay_multimodal as mm
-from tools._replay_data import (
+from tools.replay import multimodal as mm
+from tools.replay.data import (
     CHAT_FILES,
     COMPLETION_FILES,
     REASONING_FILES,
@@ -19,7 +19,7 @@ from tools._replay_data import (
     _score,
     _synthetic_audio,
 )
-from tools._replay_writer import _ReplayWriter
+from tools.replay.writer import _ReplayWriter
 
 
 class _Handler(_ReplayWriter):

@@ -1,18 +1,26 @@
 """The writing half of the replay server's HTTP handler: the connection settings it shares with uvicorn and
 the ways an answer goes out (a JSON or byte body, a recorded HTTP dump, a chunked stream of frames, a
-recording chosen by file name). tools/_replay_handler.py builds the Xinference routes on top of it."""
+recording chosen by file name). tools/replay/handler.py builds the Xinference routes on top of it."""
 
 from __future__ import annotations
 
 import json
 import time
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from tools._replay_data import JSON, _dump, _read, _sse_frames
+from tools.replay.data import JSON, _dump, _read, _sse_frames
 
-if TYPE_CHECKING:
-    from tools.replay_server import ReplayServer
+
+class ReplayState(Protocol):
+    """What the handler reads from the server that owns it (server.ReplayServer)."""
+
+    api_key: str | None
+    frame_delay: float
+    descriptions: dict[str, dict[str, Any]]
+    vectors: list[list[float]]
+
+    def record(self, entry: tuple[str, str, dict[str, str], bytes]) -> None: ...
 
 
 class _ReplayWriter(BaseHTTPRequestHandler):
@@ -20,7 +28,7 @@ class _ReplayWriter(BaseHTTPRequestHandler):
     # Send headers and body without waiting for a delayed ACK (Nagle): uvicorn sets TCP_NODELAY too,
     # and without it every replayed answer arrived ~40 ms late.
     disable_nagle_algorithm = True
-    replay: ReplayServer  # set by ReplayServer
+    replay: ReplayState  # set by ReplayServer
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # tests read ReplayServer.requests instead of a log

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from tools.lock import PYTHON_VERSION, Pin, parse_lock
+from tools.packaging.lock import PYTHON_VERSION, Pin, parse_lock
 
-log = logging.getLogger("tools.wheels")
+log = logging.getLogger("tools.packaging.wheels")
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xinference-dify-plugin" / "wheels"
 ARCHES = {"amd64": "x86_64", "arm64": "aarch64"}  # manifest meta.arch → wheel platform machine
