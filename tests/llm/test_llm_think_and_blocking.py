@@ -1,4 +1,4 @@
-"""Items 5 and 6: reasoning wrapped as <think>\\n…\\n</think> for any chunking, and blocking answers."""
+"""Reasoning wrapped as <think>\\n…\\n</think> for any chunking, and blocking answers."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_blocking_wrap_matches_streaming():
     assert wrap_reasoning("\nThe us", "") == "<think>\nThe us\n</think>"
 
 
-# ---- item 6: blocking answers -----------------------------------------------------------------------
+# ---- blocking answers ------------------------------------------------------------------------------
 
 
 def blocking(fixture, uid="test-reasoning", tools=None):

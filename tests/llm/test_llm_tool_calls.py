@@ -1,4 +1,4 @@
-"""Item 5 (tool calls): accumulated across deltas, whatever shape the server version uses, each call once;
+"""Tool calls: accumulated across deltas, whatever shape the server version uses, each call once;
 Qwen-style markup left in streamed content becomes a proper call."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Item 7: usage from the server (last non-null, -1 = unknown), offline estimates only when it gives none,
+"""Usage: from the server (last non-null, -1 = unknown), offline estimates only when it gives none,
 and get_num_tokens: offline, fast, close to a real BPE count."""
 
 from __future__ import annotations

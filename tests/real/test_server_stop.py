@@ -1,6 +1,7 @@
 """The server goes away in the middle of a run: the plugin must report InvokeConnectionError.
 
-Runs last in the open phase (file name order): it stops the shared server for good.
+Marked `stops_server`: it stops the shared server for good, so tests/real/conftest.py runs it after
+every other test of the run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from tests.real.support import OPEN_URL, UIDS, credentials, error_of, ok
 from tools.console import payloads
 
-pytestmark = pytest.mark.real
+pytestmark = [pytest.mark.real, pytest.mark.stops_server]
 
 
 def _port_open(url: str) -> bool:
