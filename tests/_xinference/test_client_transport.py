@@ -17,7 +17,7 @@ from dify_plugin.errors.model import (
 
 from models._xinference.credentials import parse_credentials
 from models._xinference.sessions import pooled_session
-from tests.foundation.client_support import CHAT, client, replay
+from tests._xinference.client_support import CHAT, client, replay
 from tests.helpers import API_KEY, SERVER, fixture_json, raw_credentials
 
 

@@ -11,7 +11,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from tests.foundation.client_support import CHAT, client, replay
+from tests._xinference.client_support import CHAT, client, replay
 from tests.helpers import API_KEY, SERVER, http_fixture
 
 

@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.foundation.daemon_signature import daemon_verify
+from tests.packaging.daemon_signature import daemon_verify
 from tools.packaging.package import build_package, check_and_sign, inspect_package
 from tools.packaging.signing import VERIFICATION_FILE, SigningError, generate_key_pair, sign_package
 

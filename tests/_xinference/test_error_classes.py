@@ -19,7 +19,7 @@ from models._xinference.errors import (
     StatusBadRequestError,
     status_error,
 )
-from tests.foundation.client_support import client, replay
+from tests._xinference.client_support import client, replay
 from tests.helpers import SERVER
 
 

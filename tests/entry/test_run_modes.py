@@ -16,7 +16,7 @@ import pytest
 import requests
 
 import run_modes
-from tests.foundation.test_process import (
+from tests.entry.test_process import (
     closed_port,
     plugin_env,
     schema_request,
