@@ -16,8 +16,7 @@ from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRe
 from models._xinference.client import SCHEMA_TIMEOUT, XinferenceClient
 from models._xinference.credentials import XinferenceCredentials, parse_credentials
 from models._xinference.errors import INVOKE_ERROR_MAPPING, ModelNotRunningError, as_credentials_error
-from models._xinference.model_info import ModelDescription
-from models._xinference.model_kinds import ModelKind
+from models._xinference.model_info import ModelDescription, ModelKind
 from models._xinference.schemas import SCHEMAS
 
 logger = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ class XinferenceModelMixin:
     """Put first in the bases: `class X(XinferenceModelMixin, TextEmbeddingModel)`.
 
     Every model type has the same shape:
-    - `kind` (model_kinds.py): which Xinference models it takes;
+    - `kind` (model_info.py): which Xinference models it takes;
     - `validate_credentials`: `_validated_description` (the live description, checked for the kind,
       the running models of the right kind listed when it is wrong), then one small real call;
     - `get_customizable_model_schema` (here): the type's `_build_schema(model, creds, description)`,

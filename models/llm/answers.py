@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
 
 from dify_plugin.entities.model.llm import LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
@@ -123,6 +124,27 @@ def _first_choice(data: Any, what: str) -> dict[str, Any]:
 
 
 # ---- Dify's result objects ----------------------------------------------------------------------
+
+# Self-hosted models have no price: every price field is 0. The SDK's `_calc_response_usage` would look
+# the model schema up twice per call only to find no pricing; this builds the same object directly.
+_ZERO = Decimal(0)
+
+
+def llm_usage(prompt_tokens: int, completion_tokens: int, latency: float) -> LLMUsage:
+    return LLMUsage(
+        prompt_tokens=prompt_tokens,
+        prompt_unit_price=_ZERO,
+        prompt_price_unit=_ZERO,
+        prompt_price=_ZERO,
+        completion_tokens=completion_tokens,
+        completion_unit_price=_ZERO,
+        completion_price_unit=_ZERO,
+        completion_price=_ZERO,
+        total_tokens=prompt_tokens + completion_tokens,
+        total_price=_ZERO,
+        currency="USD",
+        latency=latency,
+    )
 
 
 class XinferenceLLMResult(LLMResult):

@@ -31,12 +31,17 @@ from models._xinference.base import XinferenceModelMixin
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import HTTPStatusError
-from models._xinference.model_info import ModelDescription
-from models._xinference.model_kinds import LLM
+from models._xinference.model_info import LLM, ModelDescription
 from models._xinference.process_state import TTLMap, on_reset
 from models._xinference.tokens import estimate_tokens
-from models._xinference.usage import llm_usage
-from models.llm.answers import Answer, XinferenceLLMResult, chat_reply, completion_reply, result_chunk
+from models.llm.answers import (
+    Answer,
+    XinferenceLLMResult,
+    chat_reply,
+    completion_reply,
+    llm_usage,
+    result_chunk,
+)
 from models.llm.messages import chat_messages, completion_prompt, estimate_prompt_tokens
 from models.llm.parameters import THINKING_PARAMETER
 from models.llm.reasoning import expects_reasoning

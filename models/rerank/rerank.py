@@ -14,8 +14,7 @@ from dify_plugin.interfaces.model.rerank_model import RerankModel
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.model_info import ModelDescription
-from models._xinference.model_kinds import RERANK
+from models._xinference.model_info import RERANK, ModelDescription
 from models._xinference.schemas import model_entity, resolve_override
 from models.rerank import multimodal as mm
 from models.rerank import scores as rr

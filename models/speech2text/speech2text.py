@@ -15,8 +15,7 @@ from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response
-from models._xinference.model_info import ModelDescription
-from models._xinference.model_kinds import SPEECH2TEXT
+from models._xinference.model_info import SPEECH2TEXT, ModelDescription
 from models._xinference.schemas import model_entity
 
 logger = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, ModelPropertyKey, ModelType
@@ -22,11 +23,9 @@ from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import HTTPStatusError
-from models._xinference.model_info import ModelDescription, takes_images
-from models._xinference.model_kinds import TEXT_EMBEDDING
+from models._xinference.model_info import TEXT_EMBEDDING, ModelDescription, takes_images
 from models._xinference.schemas import model_entity, resolve_override
 from models._xinference.tokens import estimate_tokens
-from models._xinference.usage import embedding_usage
 from models.text_embedding import multimodal as mm
 from models.text_embedding import vectors as emb
 
@@ -181,4 +180,14 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         return vectors, used
 
     def _usage(self, tokens: int) -> EmbeddingUsage:
-        return embedding_usage(tokens, time.perf_counter() - self.started_at if self.started_at else 0.0)
+        # Self-hosted models have no price; built directly (the SDK's helper looks the schema up for it).
+        zero = Decimal(0)
+        return EmbeddingUsage(
+            tokens=tokens,
+            total_tokens=tokens,
+            unit_price=zero,
+            price_unit=zero,
+            total_price=zero,
+            currency="USD",
+            latency=time.perf_counter() - self.started_at if self.started_at else 0.0,
+        )

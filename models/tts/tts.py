@@ -19,13 +19,12 @@ from models._xinference.base import XinferenceModelMixin, schema_credentials, va
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import HTTPStatusError, bad_response
-from models._xinference.model_info import ModelDescription
-from models._xinference.model_kinds import TTS
+from models._xinference.model_info import TTS, ModelDescription
 from models._xinference.schemas import model_entity
+from models.tts.joining import JOINABLE_FORMATS, joined
 from models.tts.pipeline import synthesise_in_order
 from models.tts.text import split_text
 from models.tts.voices import voice_catalog
-from models.tts.wav import JOINABLE_FORMATS, joined
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""One shape for all five model types: which models each takes (`is_<type>` in model_kinds.py), the
+"""One shape for all five model types: which models each takes (`is_<type>` in model_info.py), the
 schema built by the mixin with one fallback when the server cannot describe the model, and the
 description at call time checked for the kind by every type whose request depends on it."""
 
@@ -10,7 +10,7 @@ from dify_plugin.entities.model import AIModelEntity
 from dify_plugin.entities.model.message import UserPromptMessage
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models._xinference import model_kinds
+from models._xinference import model_info
 from models._xinference.base import XinferenceModelMixin
 from models._xinference.process_state import reset_process_state
 from models.llm.llm import XinferenceLargeLanguageModel
@@ -32,8 +32,8 @@ DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
 
 @pytest.mark.parametrize("model_class", ALL_TYPES)
 def test_every_type_takes_its_kind_from_the_one_module(model_class):
-    assert model_class.kind in vars(model_kinds).values()
-    assert model_class.kind.accepts.__module__ == model_kinds.__name__
+    assert model_class.kind in vars(model_info).values()
+    assert model_class.kind.accepts.__module__ == model_info.__name__
 
 
 @pytest.mark.parametrize("model_class", ALL_TYPES)
