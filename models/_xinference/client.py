@@ -27,7 +27,7 @@ from models._xinference.errors import (
     transport_error,
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
-from models._xinference.sessions import encode_json, pooled_session, read_body, read_json, send
+from models._xinference.sessions import encode_json, pooled_session, read_body, read_json
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class XinferenceClient:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = send(self.session, method, c.server_url + path, **kwargs)
+                response = self.session.request(method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
                 if retry.is_unsent_connection_failure(exc) and budget.wait_before_retry(
                     retry.backoff_delay(budget.attempt)

@@ -9,7 +9,6 @@ process may serve many servers, UIDs and keys for days):
 | built schemas (schemas.SCHEMAS)               | 256 entries    | 10 s                                  |
 | streamed-tools refusals (llm, fallback memo)  | 256 entries    | 600 s                                 |
 | keep-alive sessions (sessions.py)             | 64 sessions    | process                               |
-| prepared URLs (sessions.py)                   | 1,024 URLs     | process                               |
 | parsed credential forms (credentials.py)      | 256 forms      | process (LRU)                         |
 | token-estimate piece prices (tokens.py)       | 50,000 pieces  | process                               |
 

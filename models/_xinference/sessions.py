@@ -1,4 +1,4 @@
-"""The transport under the client: keep-alive sessions, the send, and the bodies going out and coming in.
+"""The transport under the client: keep-alive sessions, and the bodies going out and coming in.
 
 Sessions: one per (server, key, TLS setting), shared by every invocation in the process.
 
@@ -24,9 +24,6 @@ from typing import Any
 
 import requests
 from dify_plugin.errors.model import InvokeBadRequestError
-from requests.cookies import RequestsCookieJar
-from requests.hooks import default_hooks
-from requests.structures import CaseInsensitiveDict
 
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, transport_error
@@ -35,8 +32,6 @@ from models._xinference.process_state import on_reset
 _MAX_POOLED_SESSIONS = 64
 _sessions: dict[tuple[str, str, bool], requests.Session] = {}
 _sessions_lock = threading.Lock()
-_MAX_PREPARED_URLS = 1024
-_prepared_urls: dict[str, str] = {}
 
 
 def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
@@ -57,7 +52,6 @@ def _forget_sessions() -> None:
         for session in _sessions.values():
             session.close()
         _sessions.clear()
-    _prepared_urls.clear()
 
 
 on_reset(_forget_sessions)
@@ -82,42 +76,6 @@ def _verify_setting(tls_verify: bool) -> bool | str:
     if not tls_verify:
         return False
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
-    """`session.request`, minus the per-call work that gives the same answer every time for us.
-
-    `Session.request` re-parses the URL, merges cookie jars, environment and settings on every call:
-    ~0.15 ms, most of what a blocking chat against a fast server costs the plugin. Here the URL is
-    parsed once, the session's own headers, proxies and CA are used as they are (resolved when it was
-    made), and the request goes straight to `Session.send`. A multipart upload, or a session that
-    holds cookies (a gateway set one), takes the full `Session.request` path, so nothing is dropped.
-    """
-    data = kwargs.pop("data", None)
-    headers = kwargs.pop("headers", {})
-    if "files" in kwargs or session.cookies or not isinstance(data, bytes | None):
-        return session.request(method, url, data=data, headers=headers, **kwargs)
-    prepared = requests.PreparedRequest()
-    prepared.method = method
-    prepared.url = _prepared_url(url)
-    prepared.headers = CaseInsensitiveDict(session.headers)
-    prepared.headers.update(headers)
-    prepared.prepare_body(data, None)  # the body and its Content-Length
-    prepared.hooks = default_hooks()
-    prepared._cookies = RequestsCookieJar()  # an empty jar, as `prepare` leaves it
-    return session.send(prepared, proxies=session.proxies, cert=session.cert, **kwargs)
-
-
-def _prepared_url(url: str) -> str:
-    """The URL as requests would send it (validated, IDNA host, quoted), parsed once."""
-    prepared = _prepared_urls.get(url)
-    if prepared is None:
-        if len(_prepared_urls) >= _MAX_PREPARED_URLS:
-            _prepared_urls.clear()
-        probe = requests.PreparedRequest()
-        probe.prepare_url(url, None)
-        prepared = _prepared_urls[url] = probe.url
-    return prepared
 
 
 # ---- bodies ------------------------------------------------------------------------------

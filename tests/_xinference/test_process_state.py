@@ -68,7 +68,6 @@ def test_a_cached_schema_expires_on_the_injected_clock():
 def test_reset_forgets_every_process_wide_store():
     creds = parse_credentials(raw_credentials())
     session = sessions.pooled_session(creds)
-    sessions._prepared_url("http://127.0.0.1:1/v1/models")
     DESCRIPTIONS.get(("s", "u", ""), lambda: ModelDescription(uid="u", model_type="llm"))
     SCHEMAS.get("llm", "m", {}, lambda: None)
     STREAMED_TOOLS_REFUSED.put(("s", "u"), True, 600)
@@ -81,7 +80,6 @@ def test_reset_forgets_every_process_wide_store():
     assert STREAMED_TOOLS_REFUSED.get(("s", "u")) is None
     assert len(tokens._PIECE_COSTS) == 0
     assert sessions.pooled_session(creds) is not session
-    assert not sessions._prepared_urls
     assert parse_credentials(raw_credentials()) is not creds  # the parsed-form memo is empty too
 
 

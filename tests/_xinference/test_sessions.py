@@ -1,9 +1,9 @@
-"""The pooled session and its short way to send (sessions.py), against real local HTTP servers.
+"""The pooled session (sessions.py), against real local HTTP servers.
 
 It reads the daemon's proxy and CA settings once, not per request: a proxy still carries every request,
 NO_PROXY still exempts a host, and a ~/.netrc cannot replace the API key's header. (REQUESTS_CA_BUNDLE
-against the TLS switch: tests/reliability/test_tls.py and test_foundation_fixes.py.) `send` skips
-`Session.request`'s per-call preparation: what reaches the server must be the same, cookies included."""
+against the TLS switch: tests/reliability/test_tls.py and test_foundation_fixes.py.) On the wire: the
+UID quoted into the path, the client's headers, and a cookie a gateway sets sent back."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.sessions import send
 from tests.helpers import API_KEY, raw_credentials
 
 PROXY_VARIABLES = (
@@ -108,30 +106,24 @@ def test_a_netrc_login_does_not_replace_the_api_key(monkeypatch, servers, tmp_pa
     assert xinference.seen[0][1]["Authorization"] == f"Bearer {API_KEY}"
 
 
-# ---- send: the short way must put the same request on the wire ------------------------------------------
+# ---- on the wire ----------------------------------------------------------------------------------------
 
 
-def test_send_puts_the_same_request_on_the_wire_as_session_request(servers):
+def test_the_request_on_the_wire_carries_the_quoted_uid_the_key_and_the_json_body(servers):
     _proxy, xinference = servers
-    session = requests.Session()
-    session.trust_env = False
-    url = xinference.url + "/v1/models/qwen%2F7b chat/ü"  # a quoted UID, a space, a non-ASCII letter
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"}
-    for sender in (send, requests.Session.request):
-        answer = sender(session, "POST", url, data=b'{"a": 1}', headers=headers, timeout=5)
-        assert answer.json() == {"object": "list", "data": []}
-    (short_path, short_headers, short_body), (full_path, full_headers, full_body) = xinference.seen
-    assert short_path == full_path and short_body == full_body == b'{"a": 1}'
-    assert short_headers == full_headers  # User-Agent, Accept-Encoding, Host … from the session too
-    assert short_headers["Content-Length"] == "8" and short_headers["Authorization"] == f"Bearer {API_KEY}"
+    client = XinferenceClient(parse_credentials(raw_credentials(server_url=xinference.url, api_key=API_KEY)))
+    client.post_json("/v1/models/qwen%2F7b%20chat/%C3%BC", {"a": 1}, what="a test")
+    ((path, headers, body),) = xinference.seen
+    assert path == "/v1/models/qwen%2F7b%20chat/%C3%BC" and body == b'{"a": 1}'
+    assert headers["Content-Length"] == "8" and headers["Authorization"] == f"Bearer {API_KEY}"
+    assert headers["Content-Type"] == "application/json"
+    assert "python-requests" in headers["User-Agent"]  # the session's own headers go too
 
 
 def test_a_cookie_a_gateway_sets_is_sent_back(servers):
     _proxy, xinference = servers
     xinference.set_cookie = True
-    session = requests.Session()
-    session.trust_env = False
     for _ in range(2):
-        send(session, "GET", xinference.url + "/v1/models", timeout=5).close()
+        list_models(xinference.url)  # the same pooled session both times
     assert "Cookie" not in xinference.seen[0][1]
     assert xinference.seen[1][1]["Cookie"] == "route=worker-7"
