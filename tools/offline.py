@@ -19,7 +19,13 @@ import zipfile
 from pathlib import Path
 
 from tools.lock import LOCK, ROOT, LockError, offline_requirements
-from tools.package import PackageError, add_publisher_arguments, build_package, check_and_sign, publisher_files
+from tools.package import (
+    PackageError,
+    add_publisher_arguments,
+    build_package,
+    check_and_sign,
+    publisher_files,
+)
 from tools.publisher import PublisherError
 from tools.wheels import ARCHES, WheelError, fetch_wheels, resolution_problems
 
@@ -51,7 +57,9 @@ def _install_problems(path: Path, arch: str) -> list[str]:
         return resolution_problems(Path(scratch), arch)
 
 
-def build_offline(arch: str, out_dir: Path, root: Path = ROOT, replace: dict[str, bytes] | None = None) -> Path:
+def build_offline(
+    arch: str, out_dir: Path, root: Path = ROOT, replace: dict[str, bytes] | None = None
+) -> Path:
     """Build the unsigned offline package for arch (checked for size and completeness) and return it.
 
     `replace` swaps packaged files (the publisher's manifest and READMEs); requirements.txt is ours."""

@@ -180,7 +180,9 @@ def publisher_files(root: Path, args: argparse.Namespace) -> dict[str, bytes]:
     if args.require_publisher:
         publisher = require(publisher)
     if publisher is None:
-        log.info("no publisher settings (REPO_URL, CONTACT): fine for a private install, not for the Marketplace")
+        log.info(
+            "no publisher settings (REPO_URL, CONTACT): fine for a private install, not for the Marketplace"
+        )
     return packaged_files(root, publisher)
 
 

@@ -25,7 +25,8 @@ REPO_URL_RE = re.compile(rf"^https?://(?:www\.)?(?:{_HOSTS})/[^\s)>\"]+$", re.IG
 REPO_LINK_RE = re.compile(rf"https?://(?:www\.)?(?:{_HOSTS})/[^\s)>\"]+", re.IGNORECASE)
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 HOW_TO_SET = (
-    "pass them as `make marketplace-package REPO_URL=https://github.com/<owner>/<repo> CONTACT=you@example.org`, "
+    "pass them as `make marketplace-package REPO_URL=https://github.com/<owner>/<repo> "
+    "CONTACT=you@example.org`, "
     f"or write them to {LOCAL_FILE} (git-ignored) as `repo: …` and `contact: …`"
 )
 # Heading of the section appended to each packaged README, per README file.
@@ -91,7 +92,9 @@ def _manifest(text: str, publisher: Publisher) -> str:
     current = yaml.safe_load(text) or {}
     for key, value in (("repo", publisher.repo), ("contact", publisher.contact)):
         if current.get(key) not in (None, "", value):
-            raise PublisherError(f"manifest.yaml already sets {key}: {current[key]!r}; remove it from the tree")
+            raise PublisherError(
+                f"manifest.yaml already sets {key}: {current[key]!r}; remove it from the tree"
+            )
     extra = "".join(
         f"{key}: {yaml.safe_dump(value, default_style=chr(34)).strip()}\n"
         for key, value in (("repo", publisher.repo), ("contact", publisher.contact))

@@ -111,7 +111,7 @@ def parse_server_url(value: str) -> str:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a non-numeric or out-of-range port
     except ValueError as exc:
-        raise _fail(field, f"is not a valid URL ({exc}); expected e.g. http://xinference.local:9997") from None
+        raise _fail(field, f"is not a valid URL ({exc}); e.g. http://xinference.local:9997") from None
     if parts.scheme not in ("http", "https"):
         raise _fail(field, "must start with http:// or https://, e.g. http://xinference.local:9997")
     if not parts.hostname:

@@ -42,11 +42,12 @@ RULES: tuple[tuple[str, Callable[[Package], list[Finding]]], ...] = (
 )
 # Rules of the workflow and toolkit that need more than the package and the package index.
 SKIPPED = (
-    ("version-exists", "asks marketplace.dify.ai whether this author/name/version is already published (network)"),
-    ("dependency-vulnerabilities", "looks every pinned dependency up in the OSV vulnerability database (network)"),
+    ("version-exists", "asks marketplace.dify.ai whether this author/name/version is published (network)"),
+    ("dependency-vulnerabilities", "looks each pinned dependency up in the OSV vulnerability database "
+     "(network)"),
     ("daemon-packaging", "re-packages with the dify-plugin daemon binary downloaded from GitHub releases "
      "(network); the daemon's package rules are covered by the `daemon` rule (tools/package_inspect.py)"),
-    ("pull-request-metadata", "PR title, changed-files count and template checks run on the real pull request; "
+    ("pull-request-metadata", "PR title, changed-files count and template checks need the real pull request; "
      "the `submission-notes` rule checks the body we write"),
 )  # fmt: skip
 
@@ -72,7 +73,9 @@ def report(found: list[Finding], skipped: list[tuple[str, str]]) -> str:
         lines += [f"    {f.level}: {f.message}" for f in mine]
     lines += [f"[SKIP] {name}: {why}" for name, why in SKIPPED]
     counts = {level: sum(f.level == level for f in found) for level in (ERROR, WARNING, EXPECTED)}
-    lines.append(f"{counts[ERROR]} error(s), {counts[WARNING]} warning(s), {counts[EXPECTED]} expected difference(s)")
+    lines.append(
+        f"{counts[ERROR]} error(s), {counts[WARNING]} warning(s), {counts[EXPECTED]} expected difference(s)"
+    )
     return "\n".join(lines)
 
 
@@ -84,7 +87,9 @@ def check(path: Path, notes_path: Path | None = None, run_install: bool = True) 
             print(f"[FAIL] unpack: {exc}")
             return 1
         found = run_rules(pkg, Path(scratch), run_install)
-        skipped = [] if run_install else [(r, "not run (--no-install)") for r in ("install", "serverless-start")]
+        skipped = (
+            [] if run_install else [(r, "not run (--no-install)") for r in ("install", "serverless-start")]
+        )
         body = notes.submission_notes(pkg, found, skipped + list(SKIPPED))
         found += notes.notes_rule(body, pkg)
     target = notes_path or path.with_name(path.name + ".submission.md")
@@ -106,9 +111,15 @@ def build(args: argparse.Namespace) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.marketplace", description=__doc__.splitlines()[0])
     parser.add_argument("package", nargs="?", type=Path, help="the .difypkg to check")
-    parser.add_argument("--notes", type=Path, help="where to write the submission notes (default: PKG.submission.md)")
-    parser.add_argument("--no-install", action="store_true", help="skip the dependency install and serverless start")
-    parser.add_argument("--build", action="store_true", help="build the Marketplace package first (needs publisher)")
+    parser.add_argument(
+        "--notes", type=Path, help="where to write the submission notes (default: PKG.submission.md)"
+    )
+    parser.add_argument(
+        "--no-install", action="store_true", help="skip the dependency install and serverless start"
+    )
+    parser.add_argument(
+        "--build", action="store_true", help="build the Marketplace package first (needs publisher)"
+    )
     parser.add_argument("--repo-url", default="")
     parser.add_argument("--contact", default="")
     args = parser.parse_args(argv)

@@ -42,8 +42,8 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def requirement_problems(line: str) -> tuple[list[str], list[str]]:
-    """(errors, warnings) for one requirements.txt line, comments already removed."""
+def _source_problems(line: str) -> tuple[list[str], list[str]] | None:
+    """Where the requirement comes from: (errors, warnings), or None for a requirement from the index."""
     if re.search(r"git\+", line, re.IGNORECASE):
         return [f"a git install: {line}"], []
     if re.search(r"(^|\s@)\s*(?:https?|ftp|file)://", line, re.IGNORECASE):
@@ -54,6 +54,13 @@ def requirement_problems(line: str) -> tuple[list[str], list[str]]:
         return [], [f"a local path (review): {line}"]
     if line.startswith(OPTION_PREFIXES) or line.startswith(("-r ", "--requirement ")):
         return [], []
+    return None
+
+
+def requirement_problems(line: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for one requirements.txt line, comments already removed."""
+    if (source := _source_problems(line)) is not None:
+        return source
     match = NAME.match(line.split(" @ ", 1)[0])
     name = match.group(1).lower().replace("_", "-") if match else ""
     warnings = [f"a large dependency (review): {name}"] if name in LARGE else []
@@ -73,7 +80,11 @@ def dependencies_rule(pkg: Package) -> list[Finding]:
     if text is None:
         return [Finding("dependencies", ERROR, "requirements.txt is missing")]
     if "pyproject.toml" in pkg.names:
-        return [Finding("dependencies", ERROR, "pyproject.toml is packaged: the daemon would ignore requirements.txt")]
+        return [
+            Finding(
+                "dependencies", ERROR, "pyproject.toml is packaged: the daemon would ignore requirements.txt"
+            )
+        ]
     result = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()

@@ -27,7 +27,19 @@ NOT_CONTACTED_SUFFIXES = (
     ".example", ".example.com", ".example.org", ".example.net", ".test", ".invalid", ".localhost", ".local",
 )  # fmt: skip
 DOC_LABELS = {"docs", "doc", "developer", "learn"}
-DOC_KEYS = {"url", "help", "privacy", "repo", "documentation", "doc_url", "docs", "icon", "website", "homepage", "source"}
+DOC_KEYS = {
+    "url",
+    "help",
+    "privacy",
+    "repo",
+    "documentation",
+    "doc_url",
+    "docs",
+    "icon",
+    "website",
+    "homepage",
+    "source",
+}
 LOCALES = re.compile(r"^[a-z]{2}_[a-z]{2,4}$")
 YAML_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_$][\w .$-]*)\s*:")
 SCHEMA_REF = re.compile(r"""(^|[\s"'{,])\$?(?:ref|schema)\s*[:=]""", re.IGNORECASE)
@@ -104,5 +116,7 @@ def access_domains(pkg: Package) -> dict[str, list[str]]:
 
 
 def domains_rule(pkg: Package) -> list[Finding]:
-    listed = [f"access domain {host} (from {', '.join(where[:3])})" for host, where in access_domains(pkg).items()]
+    listed = [
+        f"access domain {host} (from {', '.join(where[:3])})" for host, where in access_domains(pkg).items()
+    ]
     return findings("domains", WARNING, listed)

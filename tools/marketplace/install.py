@@ -24,7 +24,9 @@ from tools.wheels import resolution_problems
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT = 900
 START_DEADLINE = 20.0  # seconds, the workflow's window
-HOST_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+HOST_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+    platform.machine()
+)
 
 
 def package_arch(pkg: Package) -> str | None:
@@ -34,7 +36,8 @@ def package_arch(pkg: Package) -> str | None:
 
 
 def _python312() -> str:
-    found = subprocess.run([str(ROOT / "scripts" / "find-python312.sh")], capture_output=True, text=True, timeout=60)
+    script = str(ROOT / "scripts" / "find-python312.sh")
+    found = subprocess.run([script], capture_output=True, text=True, timeout=60, check=False)
     if found.returncode != 0:
         raise RuntimeError(f"no Python 3.12 found: {found.stderr.strip()}")
     return found.stdout.strip()
@@ -51,7 +54,12 @@ def install(pkg: Package, workdir: Path, pip_args: tuple[str, ...] = ()) -> tupl
     python = venv / "bin" / "python"
     command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pip_args]
     done = subprocess.run(
-        [*command, "-r", "requirements.txt"], cwd=pkg.root, capture_output=True, text=True, timeout=INSTALL_TIMEOUT
+        [*command, "-r", "requirements.txt"],
+        cwd=pkg.root,
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
     )
     if done.returncode != 0:
         tail = (done.stdout + done.stderr).strip()[-1500:]
@@ -88,7 +96,9 @@ def serverless_start(pkg: Package, python: Path) -> list[Finding]:
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen([str(python), "-m", "main"], cwd=pkg.root, env=env, stdout=output, stderr=output)
+        proc = subprocess.Popen(
+            [str(python), "-m", "main"], cwd=pkg.root, env=env, stdout=output, stderr=output
+        )
         try:
             began, status = time.monotonic(), None
             while status is None and time.monotonic() - began < START_DEADLINE and proc.poll() is None:
@@ -105,5 +115,9 @@ def serverless_start(pkg: Package, python: Path) -> list[Finding]:
         log = output.read().decode("utf-8", errors="replace")[-1500:]
     if status in (200, 404):
         return []
-    why = f"HTTP {status}" if status else f"no HTTP answer within {START_DEADLINE:.0f} s (exit code {proc.returncode})"
+    why = (
+        f"HTTP {status}"
+        if status
+        else f"no HTTP answer within {START_DEADLINE:.0f} s (exit code {proc.returncode})"
+    )
     return [Finding("serverless-start", ERROR, f"python -m main (INSTALL_METHOD=serverless): {why}\n{log}")]

@@ -49,15 +49,21 @@ def manifest_rule(pkg: Package) -> list[Finding]:
     manifest = pkg.manifest()
     if not manifest:
         return findings("manifest", ERROR, ["manifest.yaml is missing or not a YAML mapping"])
-    errors = [f"manifest.yaml: required field {f} is missing or empty" for f in REQUIRED if not _value(manifest, f)]
-    warnings = [f"manifest.yaml: recommended field {f} is missing" for f in RECOMMENDED if not _value(manifest, f)]
+    errors = [
+        f"manifest.yaml: required field {f} is missing or empty" for f in REQUIRED if not _value(manifest, f)
+    ]
+    warnings = [
+        f"manifest.yaml: recommended field {f} is missing" for f in RECOMMENDED if not _value(manifest, f)
+    ]
     author = str(manifest.get("author") or "")
     errors += [f"manifest.yaml: author must not contain {w!r}" for w in RESERVED_AUTHOR_WORDS if w in author]
     if manifest.get("type") not in (None, "plugin"):
         errors.append("manifest.yaml: type must be 'plugin'")
     repo, contact = str(manifest.get("repo") or ""), str(manifest.get("contact") or "")
     if repo and not REPO_URL_RE.match(repo):
-        errors.append(f"manifest.yaml: repo {repo!r} is not on an accepted source host ({', '.join(SOURCE_HOSTS)})")
+        errors.append(
+            f"manifest.yaml: repo {repo!r} is not on an accepted source host ({', '.join(SOURCE_HOSTS)})"
+        )
     if contact and not EMAIL_RE.match(contact):
         errors.append(f"manifest.yaml: contact {contact!r} is not an e-mail address")
     return findings("manifest", ERROR, errors) + findings("manifest", WARNING, warnings)
@@ -77,7 +83,9 @@ def privacy_rule(pkg: Package) -> list[Finding]:
         return findings("privacy", ERROR, [*errors, f"manifest privacy {reference!r}: a URL must be http(s)"])
     name = reference.removeprefix("./")
     if PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
-        return findings("privacy", ERROR, [*errors, f"manifest privacy {reference!r} points outside the package"])
+        return findings(
+            "privacy", ERROR, [*errors, f"manifest privacy {reference!r} points outside the package"]
+        )
     text = pkg.text(name)
     if text is None:
         return findings("privacy", ERROR, [*errors, f"manifest privacy names {name}, which is not packaged"])
@@ -87,7 +95,9 @@ def privacy_rule(pkg: Package) -> list[Finding]:
     elif PRIVACY_TEMPLATE in lowered:
         errors.append(f"{name} still holds the template's placeholder text")
     elif not any(word in lowered for word in DISCLOSURE_WORDS):
-        return findings("privacy", WARNING, [f"{name} says nothing about collecting, storing or sharing data"])
+        return findings(
+            "privacy", WARNING, [f"{name} says nothing about collecting, storing or sharing data"]
+        )
     return findings("privacy", ERROR, errors)
 
 
@@ -121,5 +131,9 @@ def readme_rule(pkg: Package) -> list[Finding]:
         if "/" not in name and README_LOCALE_NEAR.match(name) and not README_LOCALE_OK.match(name):
             warnings.append(f"{name}: the Marketplace reads translations only as README.<locale>.md")
     lowered = text.lower()
-    warnings += [f"README.md may lack {t}" for t, words in README_TOPICS.items() if not any(w in lowered for w in words)]
+    warnings += [
+        f"README.md may lack {t}"
+        for t, words in README_TOPICS.items()
+        if not any(w in lowered for w in words)
+    ]
     return findings("readme", ERROR, errors) + findings("readme", WARNING, warnings)

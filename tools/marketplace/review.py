@@ -45,7 +45,10 @@ CAPABILITIES = {
         r"\baiohttp\.ClientSession\s*\(",
         r"\burlopen\s*\(",
     ),
-    "browser automation": (r"\b(?:playwright|selenium|pyppeteer|webdriver)\b", r"\b(?:browser\.new_page|page\.goto)\s*\("),
+    "browser automation": (
+        r"\b(?:playwright|selenium|pyppeteer|webdriver)\b",
+        r"\b(?:browser\.new_page|page\.goto)\s*\(",
+    ),
 }
 COMPILED = {name: [re.compile(p) for p in patterns] for name, patterns in CAPABILITIES.items()}
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request"}
@@ -101,14 +104,22 @@ def _safety(name: str, tree: ast.AST) -> list[str]:
         where = f"{name}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             owner, method = _dotted(node.func.value).lower(), node.func.attr
-            if owner == "requests" and method in HTTP_VERBS and not any(k.arg == "timeout" for k in node.keywords):
+            if (
+                owner == "requests"
+                and method in HTTP_VERBS
+                and not any(k.arg == "timeout" for k in node.keywords)
+            ):
                 problems.append(f"{where}: requests.{method} without a timeout")
             is_log = owner in {"logging", "logger", "log"} or owner.endswith((".logger", ".log"))
             if method in LOG_METHODS and is_log and _mentions_secret(node):
                 problems.append(f"{where}: a log call mentions a credential-like name")
         elif isinstance(node, ast.Raise) and node.exc is not None and _mentions_secret(node.exc):
             problems.append(f"{where}: a raised exception mentions a credential-like name")
-        elif isinstance(node, (ast.Return, ast.Yield)) and node.value is not None and _mentions_secret(node.value):
+        elif (
+            isinstance(node, (ast.Return, ast.Yield))
+            and node.value is not None
+            and _mentions_secret(node.value)
+        ):
             problems.append(f"{where}: a returned/yielded value mentions a credential-like name")
     return problems
 
@@ -127,5 +138,9 @@ def financial_rule(pkg: Package) -> list[Finding]:
     hits = []
     for name, path in pkg.files((".md", ".yaml", ".yml", ".json", ".toml", ".py", ".js", ".ts")):
         text = path.read_text(encoding="utf-8", errors="ignore")
-        hits += [f"{name}:{n}: {line.strip()[:120]}" for n, line in enumerate(text.splitlines(), 1) if FINANCIAL.search(line)]
+        hits += [
+            f"{name}:{n}: {line.strip()[:120]}"
+            for n, line in enumerate(text.splitlines(), 1)
+            if FINANCIAL.search(line)
+        ]
     return findings("financial", WARNING, hits[:MAX_SAMPLES])

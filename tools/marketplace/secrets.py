@@ -30,9 +30,12 @@ VENDOR_TOKENS = {
     "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),
 }
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
-SECRET_NAME = r"api[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|password|private[_-]?key|secret|token"  # noqa: E501
+CREDENTIAL_NAMES = (  # names that sound like a credential
+    r"api[_-]?key|access[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret|password|private[_-]?key"
+    r"|secret|token"
+)
 ASSIGNMENT = re.compile(
-    rf"(?i)(?P<name>[A-Z0-9_.-]*(?:{SECRET_NAME})[A-Z0-9_.-]*)\s*[:=]\s*(?P<value>\"[^\"]*\"|'[^']*'|[^\"',\s#}}]+)"
+    rf"(?i)(?P<name>[A-Z0-9_.-]*(?:{CREDENTIAL_NAMES})[A-Z0-9_.-]*)\s*[:=]\s*(?P<value>\"[^\"]*\"|'[^']*'|[^\"',\s#}}]+)"
 )
 CODE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".jsx", ".ts", ".tsx", ".go", ".rs", ".java", ".rb", ".php")
 NOT_SECRET = re.compile(r"(?i)^(?:-?\d+(?:\.\d+)?|true|false|yes|no|on|off)$")
@@ -73,7 +76,9 @@ def scan_line(where: str, line: str) -> tuple[list[str], list[str]]:
     errors, warnings = [], []
     if PRIVATE_KEY.search(line):
         errors.append(f"{where}: a private key block")
-    vendor = [f"{where}: {kind} {_masked(m.group(0))}" for kind, p in VENDOR_TOKENS.items() if (m := p.search(line))]
+    vendor = [
+        f"{where}: {kind} {_masked(m.group(0))}" for kind, p in VENDOR_TOKENS.items() if (m := p.search(line))
+    ]
     if vendor:
         return errors + vendor, warnings
     code = where.split(":", 1)[0].lower().endswith(CODE_SUFFIXES)
@@ -83,7 +88,9 @@ def scan_line(where: str, line: str) -> tuple[list[str], list[str]]:
         if not value or _placeholder(value) or NOT_SECRET.match(value) or (code and raw[0] not in "\"'"):
             continue
         if _looks_secret(value):
-            errors.append(f"{where}: `{match.group('name')}` is assigned a secret-like value {_masked(value)}")
+            errors.append(
+                f"{where}: `{match.group('name')}` is assigned a secret-like value {_masked(value)}"
+            )
         else:
             warnings.append(f"{where}: `{match.group('name')}` looks like a secret field (review)")
     return errors, warnings
