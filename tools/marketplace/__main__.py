@@ -52,14 +52,23 @@ SKIPPED = (
 )  # fmt: skip
 
 
-def run_rules(pkg: Package, workdir: Path, run_install: bool = True) -> list[Finding]:
+def run_rules(
+    pkg: Package, workdir: Path, run_install: bool = True
+) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """(findings, rules skipped with the reason) for every rule, the install and the start included."""
     found = [finding for _, rule in RULES for finding in rule(pkg)]
-    if run_install:
-        python, problems = install.install(pkg, workdir)
-        found += problems
-        if python is not None:
-            found += install.serverless_start(pkg, python)
-    return found
+    if not run_install:
+        return found, [(name, "not run (--no-install)") for name in ("install", "serverless-start")]
+    python, problems = install.install(pkg, workdir)
+    found += problems
+    if python is not None:
+        return found + install.serverless_start(pkg, python), []
+    if problems:
+        return found, [("serverless-start", "the dependencies did not install")]
+    arch = install.package_arch(pkg)
+    return found, [
+        ("serverless-start", f"a linux-{arch} package on a {install.HOST_ARCH} host: resolved, not started")
+    ]
 
 
 def report(found: list[Finding], skipped: list[tuple[str, str]]) -> str:
@@ -86,10 +95,7 @@ def check(path: Path, notes_path: Path | None = None, run_install: bool = True) 
         except (OSError, ValueError) as exc:
             print(f"[FAIL] unpack: {exc}")
             return 1
-        found = run_rules(pkg, Path(scratch), run_install)
-        skipped = (
-            [] if run_install else [(r, "not run (--no-install)") for r in ("install", "serverless-start")]
-        )
+        found, skipped = run_rules(pkg, Path(scratch), run_install)
         body = notes.submission_notes(pkg, found, skipped + list(SKIPPED))
         found += notes.notes_rule(body, pkg)
     target = notes_path or path.with_name(path.name + ".submission.md")
