@@ -38,7 +38,7 @@ def test_a_package_without_publisher_settings_fails(base, tmp_path, capsys):
 
 @pytest.mark.skipif(not UV.exists(), reason="uv comes with requirements-dev.txt")
 def test_uv_cannot_read_no_index_after_find_links(tmp_path):
-    """Why offline packages keep `--no-index` on its own line (the Marketplace parser would prefer one line)."""
+    """Why offline packages keep `--no-index` on its own line (the Marketplace parser prefers one)."""
     (tmp_path / "wheels").mkdir()
     results = {}
     for name, first in (
