@@ -67,7 +67,10 @@ def run_rules(
         return found, [("serverless-start", "the dependencies did not install")]
     arch = install.package_arch(pkg)
     return found, [
-        ("serverless-start", f"a linux-{arch} package on a {install.HOST_ARCH} host: resolved, not started")
+        (
+            "serverless-start",
+            f"a linux-{arch} package on this {install.HOST_ARCH} machine: resolved, not started",
+        )
     ]
 
 
