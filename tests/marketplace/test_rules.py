@@ -13,6 +13,7 @@ from tools.marketplace.findings import ERROR, EXPECTED, WARNING
 
 # A made-up key with the alphabet and entropy of real key material (never a real credential).
 FAKE_TOKEN = "Zq8XvT3mKp9LwR2nYb7HcJ4dFs6GtA1e"
+DECLARED_DOMAINS = "network:\n  domains:\n    - '*.acme.example'\n"
 TEMPLATE_ICON = (
     b'<svg width="100" height="100" xmlns="http://www.w3.org/2000/svg">\n  <path d="M20 20 V80 M20 20 H60 '
     b'Q80 20 80 40 T60 60 H20"\n fill="none" stroke="black" stroke-width="5"/>\n</svg>\n'
@@ -132,6 +133,15 @@ CASES = {
                                      "domains", WARNING, "192.168.1.10"),
     "a host in code": (_add("models/other.py", b'URL = "https://api.other-vendor.com/v1"\n'),
                        "domains", WARNING, "api.other-vendor.com"),
+    "an undeclared domain": (
+        lambda b: {
+            "put": {
+                "models/other.py": b'URL = "https://api.other-vendor.com/v1"\n',
+                "manifest.yaml": (text_of(b, "manifest.yaml") + DECLARED_DOMAINS).encode(),
+            }
+        },
+        "domains", WARNING, "not declared in manifest network.domains: api.other-vendor.com",
+    ),
     "running commands": (_add("models/run.py", b"import subprocess\nsubprocess.run(['ls'])\n"),
                          "capabilities", WARNING, "command execution"),
 }  # fmt: skip

@@ -115,8 +115,24 @@ def access_domains(pkg: Package) -> dict[str, list[str]]:
     return dict(sorted(hosts.items()))
 
 
+def _declared(pkg: Package) -> list[str]:
+    """The optional manifest `network.domains` list, as host names (`*.x.com` kept as written)."""
+    network = pkg.manifest().get("network")
+    entries = network.get("domains") if isinstance(network, dict) else None
+    hosts = [re.sub(r"^[a-z][a-z0-9+.-]*://", "", str(e).strip(), flags=re.I) for e in entries or []]
+    return [h.split("/", 1)[0].split(":", 1)[0].lower() for h in hosts if h]
+
+
+def _covered(host: str, declared: list[str]) -> bool:
+    return any(
+        host == d or (d.startswith("*.") and (host.endswith(d[1:]) or host == d[2:])) for d in declared
+    )
+
+
 def domains_rule(pkg: Package) -> list[Finding]:
-    listed = [
-        f"access domain {host} (from {', '.join(where[:3])})" for host, where in access_domains(pkg).items()
-    ]
+    hosts = access_domains(pkg)
+    listed = [f"access domain {host} (from {', '.join(where[:3])})" for host, where in hosts.items()]
+    declared = _declared(pkg)
+    if declared and (missing := [h for h in hosts if not _covered(h, declared)]):
+        listed.append(f"reached but not declared in manifest network.domains: {', '.join(missing)}")
     return findings("domains", WARNING, listed)
