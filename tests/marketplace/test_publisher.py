@@ -10,7 +10,7 @@ import yaml
 from tests.marketplace.packages import PUBLISHER, ROOT, good_package, text_of
 from tools import package as package_tool
 from tools.marketplace import __main__ as marketplace
-from tools.publisher import LOCAL_FILE, Publisher, PublisherError, load, packaged_files, require
+from tools.publisher import LOCAL_FILE, REPO_LINK_RE, Publisher, PublisherError, load, packaged_files, require
 
 
 @pytest.fixture
@@ -30,6 +30,12 @@ def test_the_repository_holds_no_publisher_settings():
     assert (
         LOCAL_FILE in (ROOT / ".gitignore").read_text() and LOCAL_FILE in (ROOT / ".difyignore").read_text()
     )
+    for readme in (
+        "README.md",
+        "README.zh_Hans.md",
+        "README.ja_JP.md",
+    ):  # no link that passes for a source URL
+        assert not REPO_LINK_RE.search((ROOT / readme).read_text(encoding="utf-8")), readme
 
 
 def test_settings_come_from_arguments_then_environment_then_the_local_file(tree, monkeypatch):

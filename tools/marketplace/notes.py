@@ -31,9 +31,9 @@ RISK_WHY = (
 )
 KNOWN_FALSE_POSITIVES = {
     "tiktoken": (
-        "`tiktoken` in requirements.txt (read as `token = …`): the tokenizer library that dify_plugin "
-        "depends on, pinned by our lock. No secret; the plugin never loads a tokenizer (token counts "
-        "are estimated offline, so nothing is downloaded)."
+        '`tiktoken` in requirements.txt (a name ending in "token" with a value): the tokenizer '
+        "library that dify_plugin depends on, pinned by our lock. No secret; the plugin never loads "
+        "a tokenizer (token counts are estimated offline, so nothing is downloaded)."
     ),
 }
 SECURITY = (
