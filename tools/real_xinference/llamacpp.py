@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from builds import run_build
-from env import CACHE, CONSTRAINTS, HERE, REQUIREMENTS, cache_lock, log
+from env import HERE, cache_lock
+from layers import ensure_layer
 from local_models import ASSETS
 from specs import STOP, Launch
 
@@ -44,29 +42,7 @@ def _key(*parts: bytes) -> str:
 
 def ensure_llamacpp(py: Path) -> float:
     """Install xllamacpp and gguf into the venv of `py` once; seconds spent (0.0 when cached)."""
-    venv = py.parent.parent
-    stamp = venv / f".llamacpp-installed-{_key(RECIPE_VERSION.encode(), LLAMACPP_REQUIREMENTS.read_bytes())}"
-    with cache_lock():
-        if stamp.exists():
-            log("llama.cpp packages cached")
-            return 0.0
-        t0 = time.monotonic()
-        install_log = CACHE / "logs" / "install-llamacpp.log"
-        install_log.parent.mkdir(parents=True, exist_ok=True)
-        log(f"installing the llama.cpp packages (xllamacpp, gguf); log {install_log}")
-        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "-c", str(CONSTRAINTS)]
-        pip += ["-c", str(REQUIREMENTS), "-r", str(LLAMACPP_REQUIREMENTS)]
-        with open(install_log, "w") as out:
-            rc = subprocess.run(pip, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-        if rc:
-            tail = "\n".join(install_log.read_text(errors="replace").splitlines()[-30:])
-            sys.exit(f"pip install of the llama.cpp packages failed ({rc}):\n{tail}")
-        for old in venv.glob(".llamacpp-installed-*"):
-            old.unlink()
-        stamp.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
-        took = time.monotonic() - t0
-        log(f"llama.cpp packages installed in {took:.0f} s")
-        return took
+    return ensure_layer(py, "llamacpp", LLAMACPP_REQUIREMENTS, RECIPE_VERSION, what="xllamacpp, gguf")
 
 
 def build_ggufs(py: Path) -> dict[str, Path]:

@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from env import REPO, ensure_venv, log
 from llamacpp import build_ggufs, ensure_llamacpp, llamacpp_launches
+from record_bodies import AFTER_TOOL, HELLO, WEATHER
 from recorder import Recorder
 from run import _sigterm
 from server import XinferenceServer
 
 DEFAULT_OUT = REPO / "tests" / "fixtures" / "xinference-4.1.0-llamacpp"
-HELLO = [{"role": "user", "content": "Hello, who are you?"}]
-WEATHER = [{"role": "user", "content": "What is the weather like in Paris today?"}]
+# the tool as tests/real sends it (with the parameter's description), as these files were recorded
 TOOLS = [
     {
         "type": "function",
@@ -45,21 +45,6 @@ TOOLS = [
             },
         },
     }
-]
-AFTER_TOOL = [
-    *WEATHER,
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "content": '{"temperature": 21, "condition": "sunny"}', "tool_call_id": "call_1"},
 ]
 SCHEMA = {
     "type": "object",
