@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
 	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat \
-	marketplace-package marketplace-check
+	marketplace-package marketplace-check fixtures-llamacpp
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -107,6 +107,10 @@ test-cluster: $(STAMP)
 # Re-record tests/fixtures/xinference-4.1.0 from that real server (OUT=dir to write elsewhere)
 fixtures: $(STAMP)
 	$(PY) tools/real_xinference/record_fixtures.py $(if $(OUT),--out $(OUT))
+
+# Re-record tests/fixtures/xinference-4.1.0-llamacpp (the llama.cpp engine on our GGUF conversions)
+fixtures-llamacpp: $(STAMP)
+	$(PY) tools/real_xinference/record_llamacpp.py $(if $(OUT),--out $(OUT))
 
 # The same real-server tests against older releases (README "Tested Xinference releases"): one cached venv
 # per release in ~/.cache/xinference-dify-plugin/real-xinference/releases/, each release's servers stopped
