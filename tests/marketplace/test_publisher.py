@@ -10,7 +10,15 @@ import yaml
 from tests.marketplace.packages import PUBLISHER, ROOT, good_package, text_of
 from tools.marketplace import __main__ as marketplace
 from tools.packaging import package as package_tool
-from tools.publisher import LOCAL_FILE, REPO_LINK_RE, Publisher, PublisherError, load, packaged_files, require
+from tools.packaging.publisher import (
+    LOCAL_FILE,
+    REPO_LINK_RE,
+    Publisher,
+    PublisherError,
+    load,
+    packaged_files,
+    require,
+)
 
 
 @pytest.fixture

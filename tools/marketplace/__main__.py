@@ -20,7 +20,7 @@ from pathlib import Path
 from tools.marketplace import contents, dependencies, domains, install, metadata, notes, review, secrets
 from tools.marketplace.findings import ERROR, EXPECTED, WARNING, Finding, Package
 from tools.packaging.package import PackageError, build_package, check_and_sign
-from tools.publisher import PublisherError, load, packaged_files, require
+from tools.packaging.publisher import PublisherError, load, packaged_files, require
 
 ROOT = Path(__file__).resolve().parents[2]
 # The package rules, in the order a reviewer reads them (blocking ones first).

@@ -26,8 +26,8 @@ from tools.packaging.package import (
     check_and_sign,
     publisher_files,
 )
+from tools.packaging.publisher import PublisherError
 from tools.packaging.wheels import ARCHES, WheelError, fetch_wheels, resolution_problems
-from tools.publisher import PublisherError
 
 log = logging.getLogger("tools.packaging.offline")
 

@@ -24,8 +24,8 @@ import yaml
 
 from tools.packaging.archive import write_archive
 from tools.packaging.package_inspect import MAX_UNCOMPRESSED, inspect_package
+from tools.packaging.publisher import PublisherError, load, packaged_files, require
 from tools.packaging.signing import SigningError, sign_package
-from tools.publisher import PublisherError, load, packaged_files, require
 
 log = logging.getLogger("tools.packaging.package")
 
@@ -175,7 +175,7 @@ def add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def publisher_files(root: Path, args: argparse.Namespace) -> dict[str, bytes]:
-    """The packaged manifest and READMEs with the publisher settings (tools/publisher.py), if any."""
+    """The packaged manifest and READMEs with the publisher settings (publisher.py), if any."""
     publisher = load(root, args.repo_url, args.contact)
     if args.require_publisher:
         publisher = require(publisher)
