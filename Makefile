@@ -33,7 +33,7 @@ lint: $(STAMP)
 # REPO_URL=… CONTACT=… (or publisher.local.yaml) write the publisher's repository and e-mail into the package
 PUBLISHER = $(if $(REPO_URL),--repo-url "$(REPO_URL)") $(if $(CONTACT),--contact "$(CONTACT)")
 package: $(STAMP)
-	$(PY) -m tools.package $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
+	$(PY) -m tools.packaging.package $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
 
 # The package for a Marketplace submission: refuses without publisher settings, then runs marketplace-check
 marketplace-package: $(STAMP)
@@ -48,17 +48,17 @@ marketplace-check: $(STAMP)
 # Dify sites without the package index. Wheels are fetched once per lock into
 # ~/.cache/xinference-dify-plugin/wheels (the only step that needs the index).
 package-offline: $(STAMP)
-	$(PY) -m tools.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
+	$(PY) -m tools.packaging.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
 
 # Builds the offline packages (unsigned), then installs the amd64 one as the daemon does with no network
 # at all (unshare -n) and serves a schema, a chat and an embedding from a local fake Xinference.
 test-offline: $(STAMP)
-	$(PY) -m tools.offline
+	$(PY) -m tools.packaging.offline
 	OFFLINE_DIST=dist $(PY) -m pytest tests/offline -s $(ARGS)
 
 # A new RSA key pair in .signing/ (git-ignored): sign with the private key, give Dify the public one
 signing-key: $(STAMP)
-	$(PY) -m tools.signing generate .signing
+	$(PY) -m tools.packaging.signing generate .signing
 
 # Regenerate the lock requirements.txt from requirements.in (CPython 3.12, every platform, no index URL)
 # (compiled into a copy, which uv reads as the pins to keep; replaced only on change, so .venv stays valid)
@@ -83,7 +83,7 @@ demo: $(STAMP)
 
 # Recorded Xinference 4.1.0 on 127.0.0.1 for the console: make replay PORT=9997
 replay: $(STAMP)
-	$(PY) -m tools.replay_server --port $(or $(PORT),9997)
+	$(PY) -m tools.replay.server --port $(or $(PORT),9997)
 
 # Benchmarks with budgets against a local instant server (not part of test or CI); writes bench/results.json.
 # Faster: make bench ARGS=--quick. Against a real server: make bench ARGS="--real http://127.0.0.1:9997"

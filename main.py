@@ -1,6 +1,6 @@
 """Entry point the Dify plugin daemon runs as `python -m main`."""
 
-from models._xinference.run_modes import prepare_run_mode
+from run_modes import prepare_run_mode
 
 prepare_run_mode()
 

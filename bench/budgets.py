@@ -28,7 +28,9 @@ class Budget:
 BUDGETS: dict[str, Budget] = {
     "llm_requests_first": Budget("HTTP requests per LLM call, first use", 2, "req"),
     "llm_requests_steady": Budget("HTTP requests per LLM call, steady state", 1, "req", "=="),
-    "chat_time_ratio": Budget("Non-stream chat: plugin time / raw time", 1.15, "x"),
+    # Report only: in process it measures the SDK's own per-call work too; the budget a user feels is
+    # process_chat_added (plugin-added over the SDK floor, <= 0.5 ms).
+    "chat_time_ratio": Budget("Non-stream chat: plugin time / raw time", None, "x"),
     "stream_ttfc_added": Budget("Streaming: time to first chunk added", 2.0, "ms"),
     "stream_cpu_per_chunk": Budget("Streaming: plugin CPU per chunk", None, "us"),
     "embed_request_ratio": Budget("Embed 1,000 texts: requests vs one-per-text", 1 / 16, "x"),

@@ -12,8 +12,7 @@ from typing import Any
 import requests
 
 from bench.budgets import BUDGETS
-from models._xinference import sessions as client_module
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 
 
 @dataclass
@@ -49,12 +48,8 @@ def median(values: list[float]) -> float:
 
 
 def fresh_process_state() -> None:
-    """Forget what a plugin process learns over time: cached descriptions and pooled sessions."""
-    DESCRIPTIONS.clear()
-    with client_module._sessions_lock:
-        for session in client_module._sessions.values():
-            session.close()
-        client_module._sessions.clear()
+    """Forget what a plugin process learns over time (caches, pooled sessions)."""
+    reset_process_state()
 
 
 def interleaved(

@@ -77,7 +77,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 @contextlib.contextmanager
 def _replay_server(frame_delay: float = 0.0) -> Iterator:
-    from tools.replay_server import ReplayServer
+    from tools.replay.server import ReplayServer
 
     with ReplayServer(frame_delay=frame_delay) as server:
         # uvicorn (asyncio) sets TCP_NODELAY; http.server does not, and then every reply whose headers

@@ -2,9 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from models._xinference import sessions as client_module
-from models._xinference.model_info import DESCRIPTIONS
-from models._xinference.schemas import SCHEMAS
+from models._xinference.process_state import reset_process_state
 from tests.plugin_process import new_blocked_contacts
 from tests.reliability.offline import offline_guard
 
@@ -37,14 +35,10 @@ def _offline_guard():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    """Each test starts like a fresh plugin process: no cached descriptions, no pooled sessions."""
-    DESCRIPTIONS.clear()
-    SCHEMAS.clear()
-    client_module._sessions.clear()
+    """Each test starts like a fresh plugin process: nothing cached, no pooled sessions."""
+    reset_process_state()
     yield
-    DESCRIPTIONS.clear()
-    SCHEMAS.clear()
-    client_module._sessions.clear()
+    reset_process_state()
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import wave
 from pathlib import Path
 
 from tools.console import cli
-from tools.replay_server import ReplayServer
+from tools.replay.server import ReplayServer
 
 WEATHER_TOOL = {
     "name": "get_weather",

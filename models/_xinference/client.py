@@ -16,11 +16,18 @@ import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
 from models._xinference import retry, server_faults
-from models._xinference.bodies import encode_json, read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
+from models._xinference.errors import (
+    HTTPStatusError,
+    ModelNotRunningError,
+    bad_response,
+    read_limited,
+    redact,
+    response_error,
+    transport_error,
+)
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
-from models._xinference.sessions import pooled_session, send
+from models._xinference.sessions import encode_json, pooled_session, read_body, read_json
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
@@ -85,15 +92,16 @@ class XinferenceClient:
         what = f"the description of model {uid!r}"
         try:
             data = self.get_json(f"/v1/models/{quote(uid, safe='')}", what=what)
-        except InvokeBadRequestError as err:
+        except HTTPStatusError as err:
             # Xinference answers 400 (describe) or 404 for a uid that is not running.
-            if "not found" in str(getattr(err, "detail", "")).lower():
-                missing = InvokeBadRequestError(
+            if isinstance(err, InvokeBadRequestError) and "not found" in err.detail.lower():
+                raise ModelNotRunningError(
                     f"No model with UID {uid!r} is running on {self.credentials.server_url}: launch it in "
-                    f"Xinference, or correct the Model UID (see `xinference list`)"
-                )
-                missing.missing_model_uid = uid  # type: ignore[attr-defined]  # validation lists the others
-                raise missing from None
+                    f"Xinference, or correct the Model UID (see `xinference list`)",
+                    status=err.status_code,
+                    detail=err.detail,
+                    model_uid=uid,
+                ) from None
             raise
         if not isinstance(data, dict) or not data.get("model_type"):
             raise bad_response(what, "no model_type in the description")
@@ -185,7 +193,7 @@ class XinferenceClient:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = send(self.session, method, c.server_url + path, **kwargs)
+                response = self.session.request(method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
                 if retry.is_unsent_connection_failure(exc) and budget.wait_before_retry(
                     retry.backoff_delay(budget.attempt)
@@ -213,7 +221,7 @@ class XinferenceClient:
             response.close()
             return None
         failure = self._status_failure(response, what)
-        detail = str(getattr(failure, "detail", ""))
+        detail = failure.detail if isinstance(failure, HTTPStatusError) else ""
         if server_faults.worker_is_down(response.status_code, detail) and budget.wait_before_retry(
             retry.backoff_delay(budget.attempt)
         ):
@@ -230,8 +238,7 @@ class XinferenceClient:
                 "set Server URL to the address the server really answers on."
             )
         err = response_error(response, what)
-        status, detail = response.status_code, str(getattr(err, "detail", ""))
-        if status == 404 or server_faults.model_missing(status, detail):
+        if err.status_code == 404 or server_faults.model_missing(err.status_code, err.detail):
             DESCRIPTIONS.invalidate(self.cache_key)  # the model may have been terminated
         return err
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from dify_plugin.errors.model import CredentialsValidateFailedError
 from pydantic import BaseModel, ConfigDict
 
+from models._xinference.process_state import on_reset
+
 Override = Literal["auto", "supported", "unsupported"]
 
 _UID_FORBIDDEN = re.compile(r"[/?#\s]")
@@ -192,6 +194,9 @@ def parse_credentials(raw: Mapping | None) -> XinferenceCredentials:
 @functools.lru_cache(maxsize=256)
 def _parse_memo(items: frozenset) -> XinferenceCredentials:
     return _parse({k: v for k, _, v in items})
+
+
+on_reset(_parse_memo.cache_clear)
 
 
 def _parse(raw: Mapping | None) -> XinferenceCredentials:

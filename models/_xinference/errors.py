@@ -39,27 +39,55 @@ _HINTS = {
 }
 
 
-class HTTPStatusError:
-    """Marker mixin: an Invoke error caused by an HTTP status, with the status kept for callers."""
+class HTTPStatusError(InvokeError):
+    """An Invoke error caused by an HTTP status: the status and the server's own words ride on it.
 
-    status_code: int = 0
-    detail: str = ""
+    Dify reports `error_type` as the class name and maps that name back to its own class, so every
+    subclass takes the name of the Dify class it extends (`isinstance(err, InvokeBadRequestError)` holds
+    as well). Mixed in first: `class X(HTTPStatusError, InvokeBadRequestError)`.
+    """
+
+    def __init__(self, message: str, *, status: int, detail: str = "") -> None:
+        super().__init__(message)
+        self.args = (message,)  # InvokeError leaves args empty; tracebacks read them
+        self.status_code = status
+        self.detail = detail
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dify_classes = (c for c in cls.__mro__ if c.__module__ == InvokeError.__module__)
+        cls.__name__ = next(dify_classes).__name__  # the first is the most specific: never InvokeError itself
 
 
-def _typed(base: type[InvokeError]) -> type[InvokeError]:
-    return type(base.__name__, (HTTPStatusError, base), {"__module__": base.__module__})
+class StatusAuthorizationError(HTTPStatusError, InvokeAuthorizationError):
+    """401/403: reported to Dify as InvokeAuthorizationError."""
 
 
-# Subclasses that keep Dify's class *names* (Dify shows `error_type` = the class name) while
-# carrying the status; `isinstance(err, InvokeAuthorizationError)` still holds.
-_STATUS_TYPES: dict[type[InvokeError], type[InvokeError]] = {
-    base: _typed(base)
-    for base in (
-        InvokeAuthorizationError,
-        InvokeRateLimitError,
-        InvokeBadRequestError,
-        InvokeServerUnavailableError,
-    )
+class StatusRateLimitError(HTTPStatusError, InvokeRateLimitError):
+    """429: reported as InvokeRateLimitError."""
+
+
+class StatusBadRequestError(HTTPStatusError, InvokeBadRequestError):
+    """Other 4xx, and a 500 whose detail blames the input: reported as InvokeBadRequestError."""
+
+
+class StatusServerUnavailableError(HTTPStatusError, InvokeServerUnavailableError):
+    """5xx: reported as InvokeServerUnavailableError."""
+
+
+class ModelNotRunningError(StatusBadRequestError):
+    """The model UID is not running on the server (validation then lists the models that are)."""
+
+    def __init__(self, message: str, *, status: int, detail: str = "", model_uid: str) -> None:
+        super().__init__(message, status=status, detail=detail)
+        self.model_uid = model_uid
+
+
+_STATUS_CLASSES: dict[type[InvokeError], type[HTTPStatusError]] = {
+    InvokeAuthorizationError: StatusAuthorizationError,
+    InvokeRateLimitError: StatusRateLimitError,
+    InvokeBadRequestError: StatusBadRequestError,
+    InvokeServerUnavailableError: StatusServerUnavailableError,
 }
 
 
@@ -126,7 +154,7 @@ def _squash(text: str) -> str:
     return text[:head] + " … " + text[-(_EXCERPT - head - 3) :]
 
 
-def status_error(status: int, reason: str, detail: str, what: str, *, note: str = "") -> InvokeError:
+def status_error(status: int, reason: str, detail: str, what: str, *, note: str = "") -> HTTPStatusError:
     """The typed error for an HTTP error status; `what` names the request (e.g. 'chat on qwen3')."""
     fault = input_fault(status, detail)
     base = InvokeBadRequestError if fault else error_class_for_status(status)
@@ -136,13 +164,10 @@ def status_error(status: int, reason: str, detail: str, what: str, *, note: str 
     if hint:
         message += f" — {hint}"
     message += note
-    err = _STATUS_TYPES[base](message)
-    err.status_code = status  # type: ignore[attr-defined]
-    err.detail = detail  # type: ignore[attr-defined]
-    return err
+    return _STATUS_CLASSES[base](message, status=status, detail=detail)
 
 
-def response_error(response: requests.Response, what: str) -> InvokeError:
+def response_error(response: requests.Response, what: str) -> HTTPStatusError:
     detail = detail_of(read_limited(response, 64 * 1024), response.headers.get("content-type", ""))
     # A proxy between the daemon and Xinference answers with its own 502/504 (often HTML) page.
     proxy_page = response.status_code in (502, 504) or detail.startswith("an HTML page")
@@ -218,8 +243,8 @@ def redact(err: InvokeError, secret: str | None) -> InvokeError:
     if secret and secret in str(err):
         err.description = str(err).replace(secret, "[API key]")
         err.args = (err.description,)
-        if isinstance(getattr(err, "detail", None), str):
-            err.detail = err.detail.replace(secret, "[API key]")  # type: ignore[attr-defined]
+        if isinstance(err, HTTPStatusError):
+            err.detail = err.detail.replace(secret, "[API key]")
     return err
 
 
@@ -231,11 +256,13 @@ def as_credentials_error(err: Exception) -> CredentialsValidateFailedError:
 
 
 # The one table every model type shares (via the mixin). Our own code already raises typed
-# `InvokeError`s, which pass through unchanged; this covers what escapes from libraries.
+# `InvokeError`s, which pass through unchanged; this covers what escapes from libraries. A ValueError
+# is the caller's (pydantic and the SDK reject bad parameters with it); a KeyError or TypeError is a
+# bug of ours and stays unmapped (the SDK reports it as a plain InvokeError, not the user's bad request).
 INVOKE_ERROR_MAPPING: dict[type[InvokeError], list[type[Exception]]] = {
     InvokeConnectionError: [requests.exceptions.ConnectionError, requests.exceptions.Timeout],
     InvokeServerUnavailableError: [requests.exceptions.RequestException],
     InvokeRateLimitError: [],
     InvokeAuthorizationError: [],
-    InvokeBadRequestError: [CredentialsValidateFailedError, ValueError, KeyError, TypeError],
+    InvokeBadRequestError: [CredentialsValidateFailedError, ValueError],
 }

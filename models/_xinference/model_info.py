@@ -1,4 +1,5 @@
-"""What the server says about a running model (`GET /v1/models/{uid}`), typed, and a small TTL cache.
+"""What the server says about a running model (`GET /v1/models/{uid}`), typed; which Dify model type takes
+it (`is_<type>`, `ModelKind`); and its bounded TTL cache.
 
 Dify keeps none of what a plugin learns while validating credentials, and asks for the model schema
 often, so the description is cached in the plugin process per (server, uid, key) for a short time.
@@ -7,11 +8,12 @@ The fetch runs outside the lock: concurrent callers never wait on each other's n
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from models._xinference.process_state import TTLMap, on_reset
 
 # Older servers (before v1.5.1) spelled audio abilities as one string; map them to today's words.
 _ABILITY_ALIASES = {"audio-to-text": "audio2text", "text-to-audio": "text2audio"}
@@ -95,55 +97,104 @@ def _positive_int(value: Any) -> int | None:
     return number if number > 0 else None
 
 
+# ---- which Dify model type takes which model: the is_<type> predicates -------------------------
+# Validation checks the live description with them (and lists the running models that pass), schemas
+# ignore a description that fails them, and every call checks the cached description with them, so a
+# UID relaunched as another kind of model gets a clear message instead of the server's 500.
+
+_TTS_ABILITIES = frozenset({"text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"})
+
+
+def is_llm(description: ModelDescription) -> bool:
+    return description.model_type == "llm"
+
+
+def is_embedding(description: ModelDescription) -> bool:
+    return description.model_type == "embedding"
+
+
+def is_rerank(description: ModelDescription) -> bool:
+    return description.model_type == "rerank"
+
+
+def is_speech2text(description: ModelDescription) -> bool:
+    """An audio model that says audio2text (list or pre-v1.5.1 string, already normalised). Servers
+    before v1.6.0 report no abilities at all; those are accepted and the test transcription decides."""
+    if description.model_type != "audio":
+        return False
+    return description.has("audio2text") or not description.abilities
+
+
+def is_tts(description: ModelDescription) -> bool:
+    """An audio model that says text2audio (list or pre-v1.5.1 string, already normalised). Servers
+    before v1.6.0 report no abilities at all; those are accepted and the test synthesis decides."""
+    if description.model_type != "audio":
+        return False
+    return bool(description.abilities & _TTS_ABILITIES) or not description.abilities
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A Dify model type as the mixin needs it: its name in messages and which models it takes."""
+
+    dify_name: str  # as Dify's UI names the type: "an LLM", "a Text Embedding model" in messages
+    accepts: Callable[[ModelDescription], bool]
+
+
+LLM = ModelKind("LLM", is_llm)
+TEXT_EMBEDDING = ModelKind("Text Embedding", is_embedding)
+RERANK = ModelKind("Rerank", is_rerank)
+SPEECH2TEXT = ModelKind("Speech2text", is_speech2text)
+TTS = ModelKind("TTS", is_tts)
+
+
 CacheKey = tuple[str, str, str]  # (server_url, model_uid, key fingerprint)
 
 
 class DescriptionCache:
-    """TTL cache of model descriptions; failures are remembered briefly so a down server is not
-    hammered by every schema request Dify makes while listing models."""
+    """Model descriptions for `ttl` seconds; failures are remembered for `failure_ttl` so a down server
+    is not hammered by every schema request Dify makes while listing models. At most `max_entries`
+    (server, uid, key) combinations are held."""
 
     def __init__(
-        self, ttl: float = 300.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = 300.0,
+        failure_ttl: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 1024,
     ):
         self.ttl = ttl
         self.failure_ttl = failure_ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: dict[CacheKey, tuple[float, ModelDescription | Exception]] = {}
+        self._entries = TTLMap(max_entries=max_entries, clock=clock)
 
     def get(self, key: CacheKey, fetch: Callable[[], ModelDescription]) -> ModelDescription:
-        now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[0] > now:
-            if isinstance(entry[1], Exception):
-                raise entry[1]
-            return entry[1]
+        entry = self._entries.get(key)
+        if isinstance(entry, Exception):
+            raise entry
+        if entry is not None:
+            return entry
         try:
             description = fetch()  # network I/O: deliberately outside the lock
         except Exception as exc:
-            with self._lock:
-                self._entries[key] = (self._clock() + self.failure_ttl, exc)
+            self._entries.put(key, exc, self.failure_ttl)
             raise
-        with self._lock:
-            self._entries[key] = (self._clock() + self.ttl, description)
+        self._entries.put(key, description, self.ttl)
         return description
 
     def peek(self, key: CacheKey) -> ModelDescription | None:
         """A fresh cached description, or None; never fetches."""
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[0] > self._clock() and isinstance(entry[1], ModelDescription):
-            return entry[1]
-        return None
+        entry = self._entries.get(key)
+        return entry if isinstance(entry, ModelDescription) else None
 
     def invalidate(self, key: CacheKey) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
+        self._entries.pop(key)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 DESCRIPTIONS = DescriptionCache()
+on_reset(DESCRIPTIONS.clear)

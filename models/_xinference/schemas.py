@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelType
 from dify_plugin.entities.model.schema import ModelFeature, ParameterRule
+
+from models._xinference.process_state import TTLMap, on_reset
 
 
 def model_entity(
@@ -31,8 +32,14 @@ def model_entity(
     )
 
 
+def resolve_override(setting: str, detected: bool) -> bool:
+    """An admin's feature switch ("auto" / "supported" / "unsupported"): auto is what the server
+    reports, the others are the admin's word (for servers that do not report the feature)."""
+    return detected if setting == "auto" else setting == "supported"
+
+
 class SchemaCache:
-    """Built schemas for a few seconds, per (model type, model name, credentials).
+    """Built schemas for a few seconds, per (model type, model name, credentials), at most 256.
 
     The SDK asks for the schema up to three times per LLM call (parameter validation, then input
     and output prices); rebuilding it each time cost more than the rest of the plugin's work. The
@@ -40,11 +47,11 @@ class SchemaCache:
     fallback defaults while the server was down is not served for long.
     """
 
-    def __init__(self, ttl: float = 10.0, max_entries: int = 256) -> None:
+    def __init__(
+        self, ttl: float = 10.0, max_entries: int = 256, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
-        self.max_entries = max_entries
-        self._lock = threading.Lock()
-        self._entries: dict[tuple, tuple[float, AIModelEntity | None]] = {}
+        self._entries = TTLMap(max_entries=max_entries, clock=clock)
 
     def get(
         self, kind: str, model: str, credentials: Mapping, build: Callable[[], AIModelEntity | None]
@@ -53,21 +60,16 @@ class SchemaCache:
             key = (kind, model, frozenset((k, type(v), v) for k, v in credentials.items()))
         except TypeError:  # an unhashable credential value: do not cache
             return build()
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[0] > now:
-            return entry[1]
-        schema = build()  # may read the description over the network: outside the lock
-        with self._lock:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            self._entries[key] = (now + self.ttl, schema)
+        schema = self._entries.get(key, _NOT_BUILT)
+        if schema is _NOT_BUILT:
+            schema = build()  # may read the description over the network: outside the lock
+            self._entries.put(key, schema, self.ttl)
         return schema
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
+_NOT_BUILT = object()  # a build may give None (no schema), which is cached too
 SCHEMAS = SchemaCache()
+on_reset(SCHEMAS.clear)

@@ -1,4 +1,6 @@
-"""Keep-alive HTTP sessions, one per (server, key, TLS setting), shared by every invocation in the process.
+"""The transport under the client: keep-alive sessions, and the bodies going out and coming in.
+
+Sessions: one per (server, key, TLS setting), shared by every invocation in the process.
 
 Reusing the connection is what keeps a call at one round trip; the pool is bounded so a workspace
 that cycles through many servers or keys cannot grow it without end.
@@ -7,26 +9,29 @@ The environment (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE …) is read once, 
 instead of on every request as requests does (proxy tables, bypass rules, ~/.netrc: ~70 µs, a third of
 what a blocking chat costs the plugin). The daemon's environment is fixed for the life of the plugin
 process; changing it means restarting the daemon, which starts a new process anyway.
+
+Bodies: the JSON sent (never NaN), and a 2xx answer read with a size cap, as JSON only when it is
+JSON. An endless or huge body (a misrouted download, a proxy page) must neither fill memory nor be
+quoted whole in an error; every problem becomes a typed error with the API key redacted.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from typing import Any
 
 import requests
-from requests.cookies import RequestsCookieJar
-from requests.hooks import default_hooks
-from requests.structures import CaseInsensitiveDict
+from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
+from models._xinference.errors import bad_response, read_limited, redact, transport_error
+from models._xinference.process_state import on_reset
 
 _MAX_POOLED_SESSIONS = 64
 _sessions: dict[tuple[str, str, bool], requests.Session] = {}
 _sessions_lock = threading.Lock()
-_MAX_PREPARED_URLS = 1024
-_prepared_urls: dict[str, str] = {}
 
 
 def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
@@ -40,6 +45,16 @@ def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
                 _sessions.pop(next(iter(_sessions))).close()
             _sessions[key] = session
         return session
+
+
+def _forget_sessions() -> None:
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
+on_reset(_forget_sessions)
 
 
 def _new_session(credentials: XinferenceCredentials) -> requests.Session:
@@ -63,37 +78,45 @@ def _verify_setting(tls_verify: bool) -> bool | str:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
-def send(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
-    """`session.request`, minus the per-call work that gives the same answer every time for us.
+# ---- bodies ------------------------------------------------------------------------------
 
-    `Session.request` re-parses the URL, merges cookie jars, environment and settings on every call:
-    ~0.15 ms, most of what a blocking chat against a fast server costs the plugin. Here the URL is
-    parsed once, the session's own headers, proxies and CA are used as they are (resolved when it was
-    made), and the request goes straight to `Session.send`. A multipart upload, or a session that
-    holds cookies (a gateway set one), takes the full `Session.request` path, so nothing is dropped.
-    """
-    data = kwargs.pop("data", None)
-    headers = kwargs.pop("headers", {})
-    if "files" in kwargs or session.cookies or not isinstance(data, bytes | None):
-        return session.request(method, url, data=data, headers=headers, **kwargs)
-    prepared = requests.PreparedRequest()
-    prepared.method = method
-    prepared.url = _prepared_url(url)
-    prepared.headers = CaseInsensitiveDict(session.headers)
-    prepared.headers.update(headers)
-    prepared.prepare_body(data, None)  # the body and its Content-Length
-    prepared.hooks = default_hooks()
-    prepared._cookies = RequestsCookieJar()  # an empty jar, as `prepare` leaves it
-    return session.send(prepared, proxies=session.proxies, cert=session.cert, **kwargs)
+MAX_JSON_BYTES = 512 * 1024 * 1024  # 2048 texts x 4096 dims as JSON text is ~170 MB
 
 
-def _prepared_url(url: str) -> str:
-    """The URL as requests would send it (validated, IDNA host, quoted), parsed once."""
-    prepared = _prepared_urls.get(url)
-    if prepared is None:
-        if len(_prepared_urls) >= _MAX_PREPARED_URLS:
-            _prepared_urls.clear()
-        probe = requests.PreparedRequest()
-        probe.prepare_url(url, None)
-        prepared = _prepared_urls[url] = probe.url
-    return prepared
+def read_body(response: requests.Response, what: str, server_url: str) -> bytes:
+    try:
+        chunks, size = [], 0
+        for chunk in response.iter_content(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise bad_response(what, f"the answer is larger than {MAX_JSON_BYTES // 2**20} MiB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except requests.RequestException as exc:
+        raise transport_error(exc, server_url, what) from None
+    finally:
+        response.close()
+
+
+def read_json(response: requests.Response, what: str, credentials: XinferenceCredentials) -> Any:
+    content_type = response.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        # Xinference labels every JSON answer; an HTML or text page (a proxy, a misrouted
+        # download) may be endless, so quote its start instead of reading it all.
+        excerpt = read_limited(response, 120).decode("utf-8", "replace")
+        kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else content_type
+        raise redact(bad_response(what, f"expected JSON, got {kind}: {excerpt!r}"), credentials.api_key)
+    body = read_body(response, what, credentials.server_url)
+    try:
+        return json.loads(body)
+    except ValueError:
+        kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
+        excerpt = body[:120].decode("utf-8", "replace")
+        raise redact(bad_response(what, f"the body is {kind}: {excerpt!r}"), credentials.api_key) from None
+
+
+def encode_json(body: dict[str, Any], what: str) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError as exc:  # NaN/Infinity: refuse before anything is sent
+        raise InvokeBadRequestError(f"cannot send {what}: {exc}") from None

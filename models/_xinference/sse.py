@@ -9,7 +9,6 @@ across network reads is kept whole. No Dify or HTTP imports: this is pure parsin
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Iterator
 
 # No Xinference event comes near this (a chat chunk is a few hundred bytes); a line or event that
 # grows past it is a broken server or proxy, and buffering it would eat the plugin's memory.
@@ -31,7 +30,6 @@ class SSEDecoder:
         self._parts: list[str] = []  # text of an unfinished line, joined only when it ends
         self._parts_chars = 0
         self._pending_cr = False
-        self.saw_event_field = False  # any data line at all, even if its event never ended
 
     def feed(self, chunk: bytes) -> list[str]:
         return self._lines(self._text.decode(chunk))
@@ -96,7 +94,6 @@ class SSEDecoder:
         if value.startswith(" "):
             value = value[1:]
         if name == "data":
-            self.saw_event_field = True
             self._data.append(value)
             self._data_chars += len(value) + 1
         return None  # event:, id:, retry: carry nothing Xinference uses
@@ -111,11 +108,3 @@ def _first_line_end(buffer: str, start: int = 0) -> tuple[str, int] | None:
     if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
         return buffer[start:cr], cr + 2
     return buffer[start:cr], cr + 1
-
-
-def iter_sse_data(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Convenience generator over a whole byte stream."""
-    decoder = SSEDecoder()
-    for chunk in chunks:
-        yield from decoder.feed(chunk)
-    decoder.flush()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from models._xinference.process_state import on_reset
+
 _PIECES = re.compile(
     r"'(?:[sdmt]|ll|ve|re)(?![^\W\d_])"  # contractions: 's 't 'll …
     r"|(?:[^\r\n\w]|_)?[^\W\d_]+"  # a word (letters), with one leading space or punctuation mark
@@ -66,6 +68,7 @@ class _PieceCosts(dict):
 
 
 _PIECE_COSTS = _PieceCosts()
+on_reset(_PIECE_COSTS.clear)
 
 
 def _piece_cost(piece: str) -> float:

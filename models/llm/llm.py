@@ -1,10 +1,17 @@
 """Xinference chat / generate models as a Dify LLM: the SDK contract and the routing between modes.
 
-Translation lives beside it in models/llm: schema (profile + parameter rules), messages, request,
-reply / stream (answers), think, tool_markup; the token estimate is shared (models/_xinference).
-In steady state one invocation is one HTTP request: the model description comes from the process
-cache (the SDK asks for the schema before every invocation, which fills it), and the pooled session
-is reused.
+One invocation, in order: the profile (schema.py) from the cached description and the admin's
+overrides; the request (messages.py, request.py); the routing below, blocking, streamed, or one
+blocking call for a server that refuses streamed tools; the answer (answers.py, streams.py, read
+with reasoning.py and tool_calls.py); Dify's chunks and usage. In steady state one invocation is one
+HTTP request: the model description comes from the process cache (the SDK asks for the schema before
+every invocation, which fills it), and the pooled session is reused.
+
+Xinference 1.x answers `stream: true` + `tools` with HTTP 400 "Streaming support for tool calls is
+available only when using Qwen models with vLLM backend or GLM4-chat models without vLLM backend"
+for every other engine/family. Dify's agents always stream, so that refusal is answered with one
+blocking call whose answer is handed on as the stream, and remembered per server + model for a while
+so later turns go straight to the blocking call instead of paying twice.
 """
 
 from __future__ import annotations
@@ -12,69 +19,69 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Mapping, Sequence
-from typing import override
+from typing import Any, override
 
 from dify_plugin.entities.model import AIModelEntity
-from dify_plugin.entities.model.llm import LLMMode, LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
+from dify_plugin.entities.model.llm import LLMMode, LLMResult, LLMResultChunk, LLMUsage
 from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessage, PromptMessageTool
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeBadRequestError, InvokeError
 from dify_plugin.interfaces.model.large_language_model import LargeLanguageModel
 
 from models._xinference.base import XinferenceModelMixin
 from models._xinference.client import XinferenceClient
-from models._xinference.schemas import SCHEMAS
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.errors import HTTPStatusError
+from models._xinference.model_info import LLM, ModelDescription
+from models._xinference.process_state import TTLMap, on_reset
 from models._xinference.tokens import estimate_tokens
-from models._xinference.usage import llm_usage
-from models.llm.inline_think import expects_reasoning
+from models.llm.answers import (
+    Answer,
+    XinferenceLLMResult,
+    chat_reply,
+    completion_reply,
+    llm_usage,
+    result_chunk,
+)
 from models.llm.messages import chat_messages, completion_prompt, estimate_prompt_tokens
 from models.llm.parameters import THINKING_PARAMETER
-from models.llm.reply import Reply, chat_reply, completion_reply
-from models.llm.request import chat_body, completion_body
+from models.llm.reasoning import expects_reasoning
+from models.llm.request import blocking_body, chat_body, completion_body
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
-from models.llm.stream import AnswerStream
-from models.llm.tool_markup import ToolCall, tool_schemas
-from models.llm.tool_stream_fallback import ReplyStream, open_chat_stream
+from models.llm.streams import ChatStream, CompletionStream
+from models.llm.tool_calls import ToolSchemas, tool_schemas
 
 logger = logging.getLogger(__name__)
 
 
-class XinferenceLLMResult(LLMResult):
-    """LLMResult has no finish_reason, and the SDK turns it into one chunk without one: keep it."""
+_REFUSAL = "streaming support for tool calls"  # the words every 1.x release uses in that 400
+REFUSAL_TTL = 600.0  # seconds a refusal is remembered: the server may be upgraded
+# (server_url, model_uid) that refused streamed tools; bounded, a process may serve many
+STREAMED_TOOLS_REFUSED = TTLMap(max_entries=256)
+on_reset(STREAMED_TOOLS_REFUSED.clear)
 
-    finish_reason: str | None = None
 
-    def to_llm_result_chunk(self) -> LLMResultChunk:
-        chunk = super().to_llm_result_chunk()
-        chunk.delta.finish_reason = self.finish_reason
-        return chunk
+def refuses_streamed_tools(err: Exception) -> bool:
+    """Is this the server's 400 for 'stream + tools is not supported by this model/engine'?"""
+    if not isinstance(err, HTTPStatusError) or err.status_code != 400:
+        return False
+    return _REFUSAL in err.detail.lower()
 
 
 class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
+    kind = LLM
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        _, description = self._validated_description(credentials, "LLM", lambda d: d.model_type == "llm")
+        _, description = self._validated_description(credentials)
         if not description.abilities & {"chat", "generate"}:
             raise CredentialsValidateFailedError(
                 f"Model {description.uid!r} is an LLM that reports neither the chat nor the generate ability "
                 f"(abilities: {', '.join(sorted(description.abilities)) or 'none'}), so Dify cannot call it"
             )
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        return SCHEMAS.get("llm", model, credentials, lambda: self._build_schema(model, credentials))
-
-    def _build_schema(self, model: str, credentials: Mapping) -> AIModelEntity:
-        # Never raises: Dify lists models with this, and a down server must not break the list.
-        try:
-            client = self._client(credentials)
-        except CredentialsValidateFailedError:
-            return llm_entity(model, LLMProfile())
-        return llm_entity(model, self._profile(client))
-
-    @staticmethod
-    def _profile(client: XinferenceClient, *, invoking: bool = False) -> LLMProfile:
-        # The description is cached per server + uid + key; while the server is down the profile
-        # comes from the admin's overrides and safe defaults. A rejected key is not: an invocation
-        # stops at the description's 401 instead of sending the same key a second time.
-        return resolve_profile(client.credentials, client.describe_for_schema(raise_authorization=invoking))
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
+        return llm_entity(model, resolve_profile(creds, description) if creds else LLMProfile())
 
     @override
     def _invoke(
@@ -89,7 +96,8 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         user: str | None = None,
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
-        profile = self._profile(client, invoking=True)
+        # Built like the schema: while the server cannot describe the model, from the admin's overrides.
+        profile = resolve_profile(client.credentials, self._call_description_if_any(client))
         uid = client.credentials.model_uid
         chat = profile.mode is LLMMode.CHAT
         schemas = tool_schemas(tools)
@@ -103,28 +111,16 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             prompt = completion_prompt(prompt_messages, tools)
             body = completion_body(uid, prompt, model_parameters, stop=stop, stream=stream)
 
+        answer = _answer(
+            client, path, body, what=what, chat=chat, stream=stream, tools=schemas, thinks=thinks
+        )
         if stream:
-            # The request is made here, so connection and status errors go through the SDK's mapping;
-            # the generator only reads the event stream.
-            if chat:  # a server that refuses streamed tools gets one blocking call instead
-                answer = open_chat_stream(
-                    client, path, body, what=what, tools=schemas, expect_reasoning=thinks
-                )
-            else:
-                answer = AnswerStream(client.stream_events(path, body, what=what, require_done=False))
             return self._stream(model, credentials, prompt_messages, tools, answer)
-
-        data = client.post_json(path, body, what=what)
-        if chat:
-            reply = chat_reply(data, what, tools=schemas, expect_reasoning=thinks)
-        else:
-            reply = completion_reply(data, what)
-        usage = self._usage(model, credentials, prompt_messages, tools, reply)
         return XinferenceLLMResult(
             model=model,
-            message=AssistantPromptMessage(content=reply.text, tool_calls=reply.tool_calls),
-            usage=usage,
-            finish_reason=reply.finish_reason,
+            message=AssistantPromptMessage(content=answer.text, tool_calls=answer.tool_calls),
+            usage=self._usage(model, credentials, prompt_messages, tools, answer),
+            finish_reason=answer.finish_reason,
         )
 
     def _stream(
@@ -133,17 +129,17 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         credentials: dict,
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None,
-        answer: AnswerStream | ReplyStream,
+        answer: Answer,
     ) -> Generator[LLMResultChunk, None, None]:
         # The SDK maps errors only around _invoke, not while its result is iterated: everything
         # raised in here must already be an Invoke* error.
         index = 0
         try:
             for piece in answer:
-                yield _chunk(model, index, piece)
+                yield result_chunk(model, index, piece)
                 index += 1
             usage = self._usage(model, credentials, prompt_messages, tools, answer)
-            yield _chunk(
+            yield result_chunk(
                 model,
                 index,
                 "",
@@ -164,7 +160,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         credentials: dict,
         prompt_messages: Sequence[PromptMessage],
         tools: Sequence[PromptMessageTool] | None,
-        answer: Reply | AnswerStream | ReplyStream,
+        answer: Answer,
     ) -> LLMUsage:
         """The server's counts; an offline estimate only for what it did not report."""
         prompt, completion = answer.tokens
@@ -185,21 +181,44 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         return estimate_prompt_tokens(prompt_messages, tools)  # offline: no tokenizer download, no request
 
 
-def _chunk(
-    model: str,
-    index: int,
-    content: str,
+def _answer(
+    client: XinferenceClient,
+    path: str,
+    body: dict[str, Any],
     *,
-    tool_calls: list[ToolCall] | None = None,
-    usage: LLMUsage | None = None,
-    finish_reason: str | None = None,
-) -> LLMResultChunk:
-    return LLMResultChunk(
-        model=model,
-        delta=LLMResultChunkDelta(
-            index=index,
-            message=AssistantPromptMessage(content=content, tool_calls=tool_calls or []),
-            usage=usage,
-            finish_reason=finish_reason,
-        ),
-    )
+    what: str,
+    chat: bool,
+    stream: bool,
+    tools: ToolSchemas | None,
+    thinks: bool,
+) -> Answer:
+    """The routing: a blocking reply, a stream, or for a server that refuses streamed tools (known or
+    new) one blocking call handed on as the stream. The request is made here, inside `_invoke`, so
+    connection and status errors go through the SDK's error mapping; a stream's generator only reads."""
+    if not stream:
+        data = client.post_json(path, body, what=what)
+        return (
+            chat_reply(data, what, tools=tools, expect_reasoning=thinks)
+            if chat
+            else completion_reply(data, what)
+        )
+    if not chat:
+        return CompletionStream(client.stream_events(path, body, what=what, require_done=False))
+    refusal_key = (client.credentials.server_url, client.credentials.model_uid)
+    blocking = {"chat": True, "stream": False, "tools": tools, "thinks": thinks}
+    if tools is not None and STREAMED_TOOLS_REFUSED.get(refusal_key, False):
+        return _answer(client, path, blocking_body(body), what=what, **blocking)
+    try:
+        events = client.stream_events(path, body, what=what, require_done=True)
+    except InvokeBadRequestError as err:
+        if tools is None or not refuses_streamed_tools(err):
+            raise
+        logger.info(
+            "%s: the server refuses streamed tool calls; answering with one blocking call (remembered "
+            "for %.0f s)",
+            what,
+            REFUSAL_TTL,
+        )
+        STREAMED_TOOLS_REFUSED.put(refusal_key, True, REFUSAL_TTL)
+        return _answer(client, path, blocking_body(body), what=what, **blocking)
+    return ChatStream(events, tools=tools, expect_reasoning=thinks)

@@ -24,7 +24,7 @@ from dify_plugin.entities.model.message import (
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.tokens import estimate_tokens
-from models.llm.history import strip_history_reasoning
+from models.llm.reasoning import strip_history_reasoning
 from models.llm.schema import LLMProfile
 
 # Dify's "developer" role is OpenAI's newer name for system; Xinference templates know only system.

@@ -133,3 +133,10 @@ def _json_schema(text: Any) -> dict[str, Any]:
             wrapped["name"] = _DEFAULT_SCHEMA_NAME
         return wrapped
     return {"name": _DEFAULT_SCHEMA_NAME, "schema": value}
+
+
+def blocking_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The same request, not streamed (for a server that refuses streamed tools)."""
+    plain = {k: v for k, v in body.items() if k != "stream_options"}
+    plain["stream"] = False
+    return plain

@@ -16,14 +16,13 @@ from dify_plugin.entities.model.schema import ModelFeature, ParameterRule
 
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.model_info import ModelDescription
-from models._xinference.schemas import model_entity
-from models.llm.parameters import THINKING_PARAMETER, parameter_rules
+from models._xinference.schemas import model_entity, resolve_override
+from models.llm.parameters import parameter_rules
 
 # Without a description: a context size most models have, and chat (what nearly every LLM serves).
 FALLBACK_CONTEXT_SIZE = 4096
 # Engines that enforce response_format by guided decoding; Transformers and MLX ignore it silently.
 _GUIDED_ENGINES = frozenset({"vllm", "sglang", "llama.cpp"})
-__all__ = ["THINKING_PARAMETER", "LLMProfile", "llm_entity", "resolve_profile"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class LLMProfile:
     video: bool = False
     audio: bool = False
     thinking_switch: bool = False
-    # Reports `reasoning` but not `hybrid`: it thinks on every request (inline_think.py relies on it).
+    # Reports `reasoning` but not `hybrid`: it thinks on every request (reasoning.py relies on it).
     always_thinks: bool = False
     structured_output: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
@@ -51,10 +50,6 @@ class LLMProfile:
     engine: str = ""
 
 
-def _override(value: str, detected: bool) -> bool:
-    return detected if value == "auto" else value == "supported"
-
-
 def resolve_profile(creds: XinferenceCredentials, description: ModelDescription | None) -> LLMProfile:
     d = description
     abilities = d.abilities if d else frozenset()
@@ -66,13 +61,13 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
     return LLMProfile(
         mode=mode,
         context_size=creds.context_size or (d.context_length if d else None) or FALLBACK_CONTEXT_SIZE,
-        tool_call=chat and _override(creds.function_calling, "tools" in abilities),
-        vision=chat and _override(creds.vision, "vision" in abilities or omni),
+        tool_call=chat and resolve_override(creds.function_calling, "tools" in abilities),
+        vision=chat and resolve_override(creds.vision, "vision" in abilities or omni),
         video=chat and ("video" in abilities or omni),
         audio=chat and ("audio" in abilities or omni),
-        thinking_switch=chat and _override(creds.thinking, "hybrid" in abilities),
+        thinking_switch=chat and resolve_override(creds.thinking, "hybrid" in abilities),
         always_thinks=chat and "reasoning" in abilities and "hybrid" not in abilities,
-        structured_output=chat and _override(creds.structured_output, engine in _GUIDED_ENGINES),
+        structured_output=chat and resolve_override(creds.structured_output, engine in _GUIDED_ENGINES),
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
         engine=engine,

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiModalContentType
 from dify_plugin.errors.model import InvokeBadRequestError
 
+from models._xinference.images import image_data_uri
 from models._xinference.model_info import ModelDescription, takes_images
-from models.text_embedding.images import image_data_uri
 
 # jina-reranker-m0 wants images as bare strings plus kwargs doc_type/query_type="image", one type per
 # request, and which image encodings its remote code decodes could not be checked without its weights

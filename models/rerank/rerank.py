@@ -9,41 +9,36 @@ from dify_plugin.entities.model import AIModelEntity, ModelType
 from dify_plugin.entities.model.rerank import MultiModalRerankResult, RerankResult
 from dify_plugin.entities.model.schema import ModelFeature
 from dify_plugin.entities.model.text_embedding import MultiModalContent
-from dify_plugin.errors.model import CredentialsValidateFailedError
 from dify_plugin.interfaces.model.rerank_model import RerankModel
 
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
-from models._xinference.credentials import parse_credentials
-from models._xinference.model_info import ModelDescription
-from models._xinference.schemas import model_entity
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.model_info import RERANK, ModelDescription
+from models._xinference.schemas import model_entity, resolve_override
 from models.rerank import multimodal as mm
 from models.rerank import scores as rr
 
 _CHECK_QUERY = "Dify credential check"
 
 
-def _is_rerank(description: ModelDescription) -> bool:
-    return description.model_type == "rerank"
-
-
 class XinferenceRerankModel(XinferenceModelMixin, RerankModel):
+    kind = RERANK
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        client, description = self._validated_description(credentials, "Rerank", _is_rerank)
+        client, description = self._validated_description(credentials)
         with validation_errors():  # one tiny rerank proves the route, the key's scope and the answer shape
             self._scores(client, description.uid, _CHECK_QUERY, [_CHECK_QUERY], None)
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        try:
-            creds = parse_credentials(credentials)
-        except CredentialsValidateFailedError:
+    def _schema_reads_description(self, creds: XinferenceCredentials) -> bool:
+        return creds.rerank_vision == "auto"  # only then is the server asked
+
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
+        if creds is None:
             return model_entity(model, ModelType.RERANK, {})
-        override = creds.rerank_vision
-        if override == "auto":  # only then is the server asked (cached; one quick try when down)
-            description = XinferenceClient(creds).describe_for_schema()
-            images = bool(description and _is_rerank(description) and mm.images_detected(description))
-        else:
-            images = override == "supported"
+        images = resolve_override(creds.rerank_vision, bool(description and mm.images_detected(description)))
         # VISION is what makes Dify send image queries here (Dify >= 1.11)
         features = [ModelFeature.VISION] if images else None
         return model_entity(model, ModelType.RERANK, {}, features=features)
@@ -63,7 +58,7 @@ class XinferenceRerankModel(XinferenceModelMixin, RerankModel):
             return RerankResult(model=model, docs=[])
         client = self._client(credentials)
         # cached: steady state costs one request per batch
-        description = self._described(client, "Rerank", _is_rerank)
+        description = self._call_description(client)
         wanted = rr.wanted_count(top_n)
         scores = self._scores(client, description.uid, query, docs, wanted)
         selected = rr.select(scores, docs, threshold=rr.wanted_threshold(score_threshold), top_n=wanted)
@@ -83,7 +78,7 @@ class XinferenceRerankModel(XinferenceModelMixin, RerankModel):
         if not docs:
             return MultiModalRerankResult(model=model, docs=[])
         client = self._client(credentials)
-        description = self._described(client, "Rerank", _is_rerank)
+        description = self._call_description(client)
         query_item, doc_items = mm.to_items(query, docs)  # every image checked before any request
         mm.refuse_string_images(description, [query_item, *doc_items])
         wanted = rr.wanted_count(top_n)

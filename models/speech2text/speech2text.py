@@ -13,8 +13,9 @@ from dify_plugin.interfaces.model.speech2text_model import Speech2TextModel
 
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
+from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response
-from models._xinference.model_info import ModelDescription
+from models._xinference.model_info import SPEECH2TEXT, ModelDescription
 from models._xinference.schemas import model_entity
 
 logger = logging.getLogger(__name__)
@@ -44,21 +45,20 @@ _MIME_TYPES = {
 }
 
 
-def is_speech2text(description: ModelDescription) -> bool:
-    """An audio model that says audio2text (list or pre-v1.5.1 string, already normalised). Servers
-    before v1.6.0 report no abilities at all; those are accepted and the test transcription decides."""
-    if description.model_type != "audio":
-        return False
-    return description.has("audio2text") or not description.abilities
-
-
 class XinferenceSpeech2TextModel(XinferenceModelMixin, Speech2TextModel):
+    kind = SPEECH2TEXT
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        client, _ = self._validated_description(credentials, "Speech2text", is_speech2text)
+        client, _ = self._validated_description(credentials)
         with validation_errors(), Path(self._get_demo_file_path()).open("rb") as demo:
             self._transcribe(client, demo)
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
+    def _schema_reads_description(self, creds: XinferenceCredentials) -> bool:
+        return False  # a transcription needs nothing the server could describe
+
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
         return model_entity(model, ModelType.SPEECH2TEXT, {})
 
     def _invoke(self, model: str, credentials: dict, file: IO[bytes], user: str | None = None) -> str:

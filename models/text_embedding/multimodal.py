@@ -15,8 +15,8 @@ from dify_plugin.entities.model.text_embedding import MultiModalContent, MultiMo
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
+from models._xinference.images import image_data_uri
 from models.text_embedding import vectors as emb
-from models.text_embedding.images import image_data_uri
 
 Item = dict[str, str]  # {"text": …} or {"image": "data:image/…;base64,…"}
 

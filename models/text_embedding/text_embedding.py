@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import override
 
 from dify_plugin.entities.model import AIModelEntity, EmbeddingInputType, ModelPropertyKey, ModelType
@@ -15,47 +16,38 @@ from dify_plugin.entities.model.text_embedding import (
     MultiModalEmbeddingResult,
     TextEmbeddingResult,
 )
-from dify_plugin.errors.model import CredentialsValidateFailedError, InvokeError
+from dify_plugin.errors.model import InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
 from models._xinference.base import XinferenceModelMixin, validation_errors
 from models._xinference.client import XinferenceClient
-from models._xinference.credentials import XinferenceCredentials, parse_credentials
+from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import HTTPStatusError
-from models._xinference.model_info import ModelDescription, takes_images
-from models._xinference.schemas import model_entity
+from models._xinference.model_info import TEXT_EMBEDDING, ModelDescription, takes_images
+from models._xinference.schemas import model_entity, resolve_override
 from models._xinference.tokens import estimate_tokens
-from models._xinference.usage import embedding_usage
 from models.text_embedding import multimodal as mm
 from models.text_embedding import vectors as emb
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_SIZE = 512  # the common BERT-family limit, used until the server has told us
-_SCHEMA_TIMEOUT = 5.0  # a schema request must not hang Dify's model list on an unreachable server
 _CHECK_TEXT = "Dify credential check"
 # Statuses with which a server rejects input it cannot handle (Xinference: 500 for engine errors).
 _INPUT_REJECTED = (400, 413, 422, 500)
 
 
-def _is_embedding(description: ModelDescription) -> bool:
-    return description.model_type == "embedding"
-
-
 class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
+    kind = TEXT_EMBEDDING
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        client, description = self._validated_description(credentials, "Text Embedding", _is_embedding)
+        client, description = self._validated_description(credentials)
         with validation_errors():  # one tiny embedding proves the route, the key's scope and the vectors
             self._embed(client, description, [_CHECK_TEXT], EmbeddingInputType.QUERY)
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        try:
-            creds = parse_credentials(credentials)
-        except CredentialsValidateFailedError:
-            creds = None
-        description = XinferenceClient(creds).describe_for_schema() if creds else None
-        if description is not None and not _is_embedding(description):
-            description = None
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
         context = (description.max_tokens if description else None) or DEFAULT_CONTEXT_SIZE
         configured = creds.max_chunks if creds else XinferenceCredentials.model_fields["max_chunks"].default
         max_chunks = emb.safe_max_chunks(configured, description.dimensions if description else None)
@@ -66,8 +58,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         properties = {ModelPropertyKey.CONTEXT_SIZE: context, ModelPropertyKey.MAX_CHUNKS: max_chunks}
         # VISION is Dify's only switch for a multimodal knowledge base (Dify >= 1.11)
         detected = bool(description and takes_images(description))
-        override = creds.embedding_vision if creds else "auto"
-        images = detected if override == "auto" else override == "supported"
+        images = resolve_override(creds.embedding_vision if creds else "auto", detected)
         features = [ModelFeature.VISION] if images else None
         return model_entity(model, ModelType.TEXT_EMBEDDING, properties, features=features)
 
@@ -84,7 +75,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
             return TextEmbeddingResult(model=model, embeddings=[], usage=self._usage(0))
         client = self._client(credentials)
         # cached: steady state costs one request per batch
-        description = self._described(client, "Text Embedding", _is_embedding)
+        description = self._call_description(client)
         vectors, tokens = self._embed(client, description, texts, input_type)
         return TextEmbeddingResult(model=model, embeddings=vectors, usage=self._usage(tokens))
 
@@ -100,7 +91,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         if not documents:
             return MultiModalEmbeddingResult(model=model, embeddings=[], usage=self._usage(0))
         client = self._client(credentials)
-        description = self._described(client, "Text Embedding", _is_embedding)
+        description = self._call_description(client)
         creds = client.credentials
         items = mm.to_items(documents, creds, input_type)  # every image checked before any request
         mm.check_answer_size(len(items), description.dimensions)
@@ -189,4 +180,14 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         return vectors, used
 
     def _usage(self, tokens: int) -> EmbeddingUsage:
-        return embedding_usage(tokens, time.perf_counter() - self.started_at if self.started_at else 0.0)
+        # Self-hosted models have no price; built directly (the SDK's helper looks the schema up for it).
+        zero = Decimal(0)
+        return EmbeddingUsage(
+            tokens=tokens,
+            total_tokens=tokens,
+            unit_price=zero,
+            price_unit=zero,
+            total_price=zero,
+            currency="USD",
+            latency=time.perf_counter() - self.started_at if self.started_at else 0.0,
+        )

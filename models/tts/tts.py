@@ -15,36 +15,30 @@ from dify_plugin.errors.model import (
 )
 from dify_plugin.interfaces.model.tts_model import TTSModel
 
-from models._xinference.base import XinferenceModelMixin, validation_errors
+from models._xinference.base import XinferenceModelMixin, schema_credentials, validation_errors
 from models._xinference.client import XinferenceClient
-from models._xinference.errors import bad_response
-from models._xinference.model_info import ModelDescription
+from models._xinference.credentials import XinferenceCredentials
+from models._xinference.errors import HTTPStatusError, bad_response
+from models._xinference.model_info import TTS, ModelDescription
 from models._xinference.schemas import model_entity
+from models.tts.joining import JOINABLE_FORMATS, joined
 from models.tts.pipeline import synthesise_in_order
 from models.tts.text import split_text
-from models.tts.voices import VoiceCatalog, voice_catalog
-from models.tts.wav import JOINABLE_FORMATS, joined
+from models.tts.voices import voice_catalog
 
 logger = logging.getLogger(__name__)
 
 SPEECH = "/v1/audio/speech"
 WORD_LIMIT = 300  # characters per request: short enough for every family, long enough for few requests
 MAX_WORKERS = 3  # pieces synthesised at once; one model instance serialises most of the work anyway
-_TTS_ABILITIES = frozenset({"text2audio", "text2audio_zero_shot", "text2audio_voice_cloning"})
 _VALIDATION_TEXT = "Hello."
 
 
-def is_tts(description: ModelDescription) -> bool:
-    """An audio model that says text2audio (list or pre-v1.5.1 string, already normalised). Servers
-    before v1.6.0 report no abilities at all; those are accepted and the test synthesis decides."""
-    if description.model_type != "audio":
-        return False
-    return bool(description.abilities & _TTS_ABILITIES) or not description.abilities
-
-
 class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
+    kind = TTS
+
     def validate_credentials(self, model: str, credentials: Mapping) -> None:
-        client, description = self._validated_description(credentials, "TTS", is_tts)
+        client, description = self._validated_description(credentials)
         voice = voice_catalog(description, client.credentials.default_voice).resolve(None)
         with validation_errors():
             # Streams too when streaming is on: a family that cannot stream is caught here, not later.
@@ -52,8 +46,11 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         if not audio:
             raise CredentialsValidateFailedError("the test synthesis returned no audio")
 
-    def get_customizable_model_schema(self, model: str, credentials: Mapping) -> AIModelEntity | None:
-        catalog, audio_format = self._catalog(credentials)
+    def _build_schema(
+        self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None
+    ) -> AIModelEntity:
+        catalog = voice_catalog(description, creds.default_voice if creds else "")
+        audio_format = creds.audio_format if creds else "mp3"
         properties = {
             ModelPropertyKey.VOICES: catalog.voices,
             ModelPropertyKey.DEFAULT_VOICE: catalog.default,
@@ -65,7 +62,8 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
 
     def get_tts_model_voices(self, model: str, credentials: dict, language: str | None = None) -> list | None:
         # The SDK's filter returns [] when no voice lists the language; ours falls back to all voices.
-        catalog, _ = self._catalog(credentials)
+        creds = schema_credentials(credentials)
+        catalog = voice_catalog(self._schema_description(creds), creds.default_voice if creds else "")
         return [{"name": v["name"], "value": v["mode"]} for v in catalog.for_language(language)]
 
     @override
@@ -81,7 +79,7 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         client = self._client(credentials)
         creds = client.credentials
         # Settled before the first byte, so configuration errors surface at once.
-        catalog = voice_catalog(client.describe(), creds.default_voice)
+        catalog = voice_catalog(self._call_description(client), creds.default_voice)
         chosen = catalog.resolve(voice)
         limit = WORD_LIMIT if creds.audio_format in JOINABLE_FORMATS else len(content_text) + 1
         pieces = split_text(content_text, max(1, limit))
@@ -96,16 +94,6 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         return joined(creds.audio_format, chunks, len(pieces))
 
     # ---- plugin helpers ----------------------------------------------------------------
-
-    def _catalog(self, credentials: Mapping) -> tuple[VoiceCatalog, str]:
-        """Voices for the schema. Dify asks for schemas constantly, also while the server is down:
-        then the placeholder voice is offered rather than an error that hides the model."""
-        try:
-            client = self._client(credentials)
-        except CredentialsValidateFailedError:
-            return voice_catalog(None), "mp3"
-        creds = client.credentials
-        return voice_catalog(client.describe_for_schema(), creds.default_voice), creds.audio_format
 
     @staticmethod
     def _piece_audio(client: XinferenceClient, text: str, voice: str) -> Iterator[bytes]:
@@ -140,10 +128,12 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
 def _streaming_unsupported(err: InvokeServerUnavailableError, uid: str) -> InvokeError | None:
     """Kokoro, MeloTTS, F5-TTS, Qwen3-TTS … answer `stream: true` with a 500 saying so; that is a
     setting to change, not a server fault."""
-    detail = str(getattr(err, "detail", "")).lower()
-    if getattr(err, "status_code", 0) == 500 and "stream" in detail and "support" in detail:
+    if not isinstance(err, HTTPStatusError):
+        return None
+    detail = err.detail.lower()
+    if err.status_code == 500 and "stream" in detail and "support" in detail:
         return InvokeBadRequestError(
-            f"Model {uid!r} cannot stream audio (Xinference: {getattr(err, 'detail', '')}). "
+            f"Model {uid!r} cannot stream audio (Xinference: {err.detail}). "
             "Turn off 'Stream audio' in this model's settings in Dify."
         )
     return None

@@ -10,7 +10,7 @@ import pytest
 from tests.plugin_process import GuardedPluginProcess
 from tools.console.credentials import build
 from tools.console.runtime import REPO_ROOT, PluginProcess
-from tools.replay_server import ReplayServer
+from tools.replay.server import ReplayServer
 
 API_KEY = "xf-E2E-SECRET-5d1c0b"  # unique, so a leak into any output is easy to find
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tools.console.runtime import REPO_ROOT
-from tools.package import build_package
+from tools.packaging.package import build_package
 
 CACHE = REPO_ROOT / ".cache"
 INSTALL_TIMEOUT = 900  # a cold install from the local indexes; generous only to prevent a hang

@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.conftest import API_KEY
 from tests.e2e.daemon_checks import finish_reasons, llm_text
 from tools.console import payloads
-from tools.replay_server import ReplayServer
+from tools.replay.server import ReplayServer
 
 pytestmark = pytest.mark.slow
 

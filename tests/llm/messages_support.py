@@ -6,7 +6,7 @@ from __future__ import annotations
 import responses
 from dify_plugin.entities.model.message import AssistantPromptMessage
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from tests.helpers import fixture_json
 from tests.llm.support import CHAT_URL, add_description, invoke, sent_bodies
 
@@ -14,7 +14,7 @@ ToolCall = AssistantPromptMessage.ToolCall
 
 
 def sent_messages(messages, uid="test-llm", tools=None, **description):
-    DESCRIPTIONS.clear()  # each call stands for its own model configuration
+    reset_process_state()  # each call stands for its own model configuration
     with responses.RequestsMock() as mock:
         add_description(mock, uid, **description)
         mock.post(CHAT_URL, json=fixture_json("llm_05_chat_nonstream.json"))

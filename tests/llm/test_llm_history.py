@@ -11,7 +11,7 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models.llm.history import without_reasoning
+from models.llm.reasoning import without_reasoning
 from tests.helpers import fixture_json
 from tests.llm.support import CHAT_URL, COMPLETIONS_URL, add_description, content, invoke, sent_bodies
 from tests.llm.test_llm_messages import call, sent_messages

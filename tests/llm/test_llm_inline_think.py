@@ -9,8 +9,8 @@ import json
 import pytest
 import responses
 
-from models._xinference.model_info import DESCRIPTIONS
-from models.llm.inline_think import InlineThink, expects_reasoning, split_inline_think
+from models._xinference.process_state import reset_process_state
+from models.llm.reasoning import InlineThink, expects_reasoning, split_inline_think
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, add_stream, chunk, content, invoke, sse
 from tests.llm.support import tool_calls as calls_of
@@ -41,7 +41,7 @@ def stream_of(pieces: list[str]) -> bytes:
 
 
 def chat(body, *, uid="test-reasoning", stream=True, params=None, tools=None, **description):
-    DESCRIPTIONS.clear()
+    reset_process_state()
     with responses.RequestsMock() as mock:
         add_description(mock, uid, **description)
         if stream:

@@ -1,4 +1,4 @@
-"""Item 4, content parts: images from URL and base64 with their detail, video and audio for an
+"""Message content parts: images from URL and base64 with their detail, video and audio for an
 omni model, the vision override, and parts the model cannot take (a clear error, never dropped)."""
 
 from __future__ import annotations

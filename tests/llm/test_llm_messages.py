@@ -1,4 +1,4 @@
-"""Item 4: every message role, the tool history round trip, strict system-first templates, and
+"""Prompt messages: every message role, the tool history round trip, strict system-first templates, and
 completion prompts. Content parts (images, video, audio, files): test_llm_message_parts.py."""
 
 from __future__ import annotations

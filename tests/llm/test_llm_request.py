@@ -1,4 +1,4 @@
-"""Item 3 on the wire: what is sent for each parameter, and what is not sent when left unset."""
+"""Request parameters on the wire: what is sent for each parameter, and what is not sent when left unset."""
 
 from __future__ import annotations
 

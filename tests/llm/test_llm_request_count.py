@@ -1,4 +1,4 @@
-"""Item 8: in steady state an invocation costs exactly one HTTP request, on the pooled session."""
+"""Requests per call: in steady state an invocation costs exactly one HTTP request, on the pooled session."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Item 1: mode and validation from the live description; the schema while the server is down, the admin's
-overrides, switch credentials as booleans or strings, and the schema cache."""
+"""The LLM schema: mode and validation from the live description; the schema while the server is
+down, the admin's overrides, switch credentials as booleans or strings, and the schema cache."""
 
 from __future__ import annotations
 

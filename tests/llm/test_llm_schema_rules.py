@@ -1,6 +1,6 @@
-"""Items 2-3: the features Dify sees follow the model's abilities and engine; the parameter rules (sampling
-with max_tokens bounded by the context, Xinference names and ranges, labels in every language, the thinking
-switch only for hybrid models)."""
+"""Schema features and rules: the features Dify sees follow the model's abilities and engine; the
+parameter rules (sampling with max_tokens bounded by the context, Xinference names and ranges, labels
+in every language, the thinking switch only for hybrid models)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Item 5: streamed answers from the recordings: text deltas, reasoning, finish reasons, completion
+"""Streamed answers from the recordings: text deltas, reasoning, finish reasons, completion
 streams, failures. Streaming over a real loopback socket (delivery as it arrives, cut connections):
 test_llm_stream_loopback.py."""
 

@@ -1,4 +1,4 @@
-"""Item 5 over a real socket: a loopback server writes the stream frame by frame with chunked
+"""Streamed answers over a real socket: a loopback server writes the stream frame by frame with chunked
 transfer encoding, as uvicorn does; the first delta reaches Dify while the server is still
 generating, and a connection cut mid-stream is an InvokeConnectionError after the text so far."""
 

@@ -1,4 +1,4 @@
-"""Items 5 and 6: reasoning wrapped as <think>\\n…\\n</think> for any chunking, and blocking answers."""
+"""Reasoning wrapped as <think>\\n…\\n</think> for any chunking, and blocking answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 import responses
 
-from models.llm.think import ThinkWrapper, wrap_reasoning
+from models.llm.reasoning import ThinkWrapper, wrap_reasoning
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, creds, hello, invoke, model
 
@@ -98,7 +98,7 @@ def test_blocking_wrap_matches_streaming():
     assert wrap_reasoning("\nThe us", "") == "<think>\nThe us\n</think>"
 
 
-# ---- item 6: blocking answers -----------------------------------------------------------------------
+# ---- blocking answers ------------------------------------------------------------------------------
 
 
 def blocking(fixture, uid="test-reasoning", tools=None):

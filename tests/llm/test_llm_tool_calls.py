@@ -1,4 +1,4 @@
-"""Item 5 (tool calls): accumulated across deltas, whatever shape the server version uses, each call once;
+"""Tool calls: accumulated across deltas, whatever shape the server version uses, each call once;
 Qwen-style markup left in streamed content becomes a proper call."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import pytest
 import responses
 
-from models.llm.tool_markup import ToolMarkupFilter, extract_tool_calls
+from models.llm.tool_calls import ToolMarkupFilter, extract_tool_calls
 from tests.helpers import fixture_bytes, fixture_json
 from tests.llm.support import (
     CHAT_URL,

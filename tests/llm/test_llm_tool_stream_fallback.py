@@ -10,20 +10,13 @@ import pytest
 import responses
 from dify_plugin.errors.model import InvokeBadRequestError, InvokeServerUnavailableError
 
-from models.llm import tool_stream_fallback as fallback
-from models.llm.tool_stream_fallback import STREAMED_TOOLS_REFUSED, RefusalMemo, refuses_streamed_tools
+from models.llm.llm import REFUSAL_TTL, STREAMED_TOOLS_REFUSED, refuses_streamed_tools
+from models.llm.request import blocking_body
 from tests.helpers import SERVER, release_fixture_bytes, release_fixture_json, release_http_fixture
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, content, invoke, sent_bodies, tool_calls
 
 OLD = "1.17.1"
 UID = "test-tiny-qwen2-tools"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    STREAMED_TOOLS_REFUSED.clear()
-    yield
-    STREAMED_TOOLS_REFUSED.clear()
 
 
 def _refusal():
@@ -83,9 +76,9 @@ def test_the_memo_is_per_model():
     with responses.RequestsMock() as mock:
         _old_server(mock)
         _agent_turn()
-    assert STREAMED_TOOLS_REFUSED.knows((SERVER, UID))
-    assert not STREAMED_TOOLS_REFUSED.knows((SERVER, "another-model"))
-    assert not STREAMED_TOOLS_REFUSED.knows(("http://other:9997", UID))
+    assert STREAMED_TOOLS_REFUSED.get((SERVER, UID), False)
+    assert not STREAMED_TOOLS_REFUSED.get((SERVER, "another-model"), False)
+    assert not STREAMED_TOOLS_REFUSED.get(("http://other:9997", UID), False)
 
 
 def test_a_plain_stream_without_tools_is_never_turned_into_a_blocking_call():
@@ -94,7 +87,7 @@ def test_a_plain_stream_without_tools_is_never_turned_into_a_blocking_call():
         mock.add(_refusal())  # even if a server answered so, without tools it is an error to report
         with pytest.raises(InvokeBadRequestError, match="Streaming support for tool calls"):
             invoke(UID, stream=True)
-    assert not STREAMED_TOOLS_REFUSED.knows((SERVER, UID))
+    assert not STREAMED_TOOLS_REFUSED.get((SERVER, UID), False)
 
 
 def test_another_400_is_reported_not_retried_blocking():
@@ -105,7 +98,7 @@ def test_another_400_is_reported_not_retried_blocking():
         with pytest.raises(InvokeBadRequestError):
             _agent_turn()
         assert len(sent_bodies(mock)) == 1
-    assert not STREAMED_TOOLS_REFUSED.knows((SERVER, UID))
+    assert not STREAMED_TOOLS_REFUSED.get((SERVER, UID), False)
 
 
 def test_a_failing_blocking_fallback_is_a_typed_error():
@@ -128,16 +121,8 @@ def test_refusal_detection_needs_status_400_and_the_words():
 
 
 def test_memo_expires_and_stays_bounded():
-    now = [0.0]
-    memo = RefusalMemo(ttl=60, size=2, clock=lambda: now[0])
-    memo.remember(("s", "a"))
-    now[0] = 59.0
-    assert memo.knows(("s", "a"))
-    now[0] = 60.0
-    assert not memo.knows(("s", "a"))  # expired: the server may have been upgraded
-    for uid in ("a", "b", "c"):
-        memo.remember(("s", uid))
-    assert not memo.knows(("s", "a")) and memo.knows(("s", "b")) and memo.knows(("s", "c"))
+    assert REFUSAL_TTL == 600  # the server may be upgraded: a refusal is not remembered for ever
+    assert STREAMED_TOOLS_REFUSED.max_entries == 256  # a process may serve many servers and uids
 
 
 def test_blocking_body_keeps_everything_but_streaming():
@@ -148,7 +133,7 @@ def test_blocking_body_keeps_everything_but_streaming():
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    assert fallback.blocking_body(body) == {"model": "m", "messages": [], "tools": [1], "stream": False}
+    assert blocking_body(body) == {"model": "m", "messages": [], "tools": [1], "stream": False}
     assert body["stream"] is True  # the caller's body is not changed
 
 

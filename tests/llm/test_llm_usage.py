@@ -1,4 +1,4 @@
-"""Item 7: usage from the server (last non-null, -1 = unknown), offline estimates only when it gives none,
+"""Usage: from the server (last non-null, -1 = unknown), offline estimates only when it gives none,
 and get_num_tokens: offline, fast, close to a real BPE count."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dify_plugin.entities.model.message import (
     UserPromptMessage,
 )
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models._xinference.tokens import estimate_tokens
 from models.llm.messages import tools_json
 from tests.helpers import fixture_json
@@ -45,7 +45,7 @@ def usage_of(chunks):
 
 
 def streamed(*events, **kwargs):
-    DESCRIPTIONS.clear()
+    reset_process_state()
     with responses.RequestsMock() as mock:
         add_description(mock)
         add_stream(mock, sse(*events))

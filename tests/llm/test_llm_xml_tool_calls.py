@@ -9,8 +9,8 @@ import pytest
 import responses
 from dify_plugin.entities.model.message import PromptMessageTool
 
-from models.llm.tool_markup import extract_tool_calls, tool_schemas
-from models.llm.xml_tool_call import typed_value
+from models.llm.tool_calls import extract_tool_calls, tool_schemas
+from models.llm.tool_calls_xml import typed_value
 from tests.helpers import fixture_json
 from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, add_stream, chunk, content, invoke, sse
 from tests.llm.support import tool_calls as calls_of

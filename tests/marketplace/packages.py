@@ -6,11 +6,11 @@ import io
 import zipfile
 from pathlib import Path
 
-from tools.archive import entry_info, write_archive
 from tools.marketplace.__main__ import RULES
 from tools.marketplace.findings import Finding, Package
-from tools.package import build_package
-from tools.publisher import Publisher, packaged_files
+from tools.packaging.archive import entry_info, write_archive
+from tools.packaging.package import build_package
+from tools.packaging.publisher import Publisher, packaged_files
 
 ROOT = Path(__file__).resolve().parents[2]
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 64

@@ -8,9 +8,17 @@ import pytest
 import yaml
 
 from tests.marketplace.packages import PUBLISHER, ROOT, good_package, text_of
-from tools import package as package_tool
 from tools.marketplace import __main__ as marketplace
-from tools.publisher import LOCAL_FILE, REPO_LINK_RE, Publisher, PublisherError, load, packaged_files, require
+from tools.packaging import package as package_tool
+from tools.packaging.publisher import (
+    LOCAL_FILE,
+    REPO_LINK_RE,
+    Publisher,
+    PublisherError,
+    load,
+    packaged_files,
+    require,
+)
 
 
 @pytest.fixture
@@ -79,7 +87,7 @@ def test_the_normal_build_works_without_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("REPO_URL", raising=False)
     monkeypatch.delenv("CONTACT", raising=False)
     monkeypatch.setattr(
-        "tools.package.load", lambda root, repo, contact: None
+        "tools.packaging.package.load", lambda root, repo, contact: None
     )  # ignore a developer's local file
     assert package_tool.main(["--out", str(tmp_path)]) == 0
     (built,) = tmp_path.glob("*.difypkg")

@@ -1,4 +1,4 @@
-"""Tests of the offline packages that `make test-offline` builds (tools/offline.py) into OFFLINE_DIST.
+"""Tests of the offline packages `make test-offline` builds (tools/packaging/offline.py) into OFFLINE_DIST.
 
 Building needs the package index (wheels are fetched once per lock into the cache), so `make test`
 does not collect these; the installs they run have no network at all (`unshare -n`).

@@ -15,7 +15,7 @@ from pathlib import Path
 from tools.console import payloads
 from tools.console.credentials import build
 from tools.console.runtime import PluginProcess
-from tools.replay_server import ReplayServer
+from tools.replay.server import ReplayServer
 
 OUTSIDE = ("10.255.255.1", 80)  # any non-loopback address; unreachable in the namespace
 

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from tests.e2e.packaged import python312
-from tests.foundation.daemon_signature import daemon_verify
-from tools.lock import LOCK, canonical, parse_lock
-from tools.offline import MAX_PACKED, MAX_UNPACKED, build_offline, offline_suffix
-from tools.package import build_package, check_and_sign, inspect_package
-from tools.wheels import ARCHES, needed, resolution_problems
+from tests.packaging.daemon_signature import daemon_verify
+from tools.packaging.lock import LOCK, canonical, parse_lock
+from tools.packaging.offline import MAX_PACKED, MAX_UNPACKED, build_offline, offline_suffix
+from tools.packaging.package import build_package, check_and_sign, inspect_package
+from tools.packaging.wheels import ARCHES, needed, resolution_problems
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ They need the server that `make test-real` (tools/real_xinference/run.py) starts
 variables every test here is skipped, so `make test` never runs them.
 
   XINFERENCE_REAL_URL       open server (auth off) with the models below launched
-  XINFERENCE_REAL_PID       its pid (test_zz_server_stop.py stops it as the very last test)
+  XINFERENCE_REAL_PID       its pid (test_server_stop.py stops it as the very last test)
   XINFERENCE_REAL_AUTH_URL  server with auth on (test_auth.py)
   XINFERENCE_REAL_API_KEY   an API key created on that server (never printed)
   XINFERENCE_REAL_UIDS      JSON: role → model uid
@@ -41,6 +41,8 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    # What stops the shared server goes after everything that needs it, whatever the file names.
+    items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)
     here = os.path.dirname(__file__)
     for item in items:
         if not str(item.fspath).startswith(here):

@@ -1,5 +1,6 @@
 """Fixtures of the reliability suite: the hostile servers, one guarded plugin process per module,
-and a DEBUG-level capture of every in-process log record for the secrets test."""
+a DEBUG-level capture of every in-process log record for the secrets check, and that check over
+everything the run collected (a session finalizer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import traceback
 import pytest
 
 from tests.reliability.hostile_server import HostileServer
-from tests.reliability.plugin_harness import EVIDENCE, GuardedPlugin
+from tests.reliability.plugin_harness import EVIDENCE, GuardedPlugin, evidence_leaks
 
 
 class _EvidenceHandler(logging.Handler):
@@ -29,6 +30,15 @@ def _capture_logs_at_debug():
     yield
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_key_in_anything_collected():
+    """A finalizer over the whole reliability run, after every module's plugin process has stopped:
+    the key is in nothing the suite collected (test_secrets.py checks what was collected by then)."""
+    yield
+    leaks = evidence_leaks()
+    assert leaks == [], f"the API key leaked: {leaks[:3]}"
 
 
 @pytest.fixture(autouse=True)

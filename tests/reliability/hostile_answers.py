@@ -2,7 +2,8 @@
 
 A chat answers "Hello world" (stream: GOOD_FRAMES, the pieces of CHAT_PIECES between a role frame
 and a usage frame), embeddings are [i, 1.0, 0.5] for text i, rerank scores fall with the document
-index; plus the shared constants (stall length, size of the endless bodies) the misbehaviours use.
+index; plus the shared constants (size of the endless bodies) the misbehaviours use (the stall length is
+in hostile_wire.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.reliability.hostile_handler import Handler
+    from tests.reliability.hostile_wire import Wire as Handler
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "xinference-4.1.0"
 CHAT_PIECES = ["Hel", "lo", " wor", "ld"]
-STALL_SECONDS = 6.0  # longer than any invoke_timeout the suite configures for hang cases
 HUGE_BYTES = 768 * 1024 * 1024  # larger than the client's JSON cap; nobody should read it all
 
 

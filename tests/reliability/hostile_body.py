@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tests.reliability.hostile_answers import GOOD_FRAMES, HUGE_BYTES, good_answer
 
 if TYPE_CHECKING:
-    from tests.reliability.hostile_handler import Handler
+    from tests.reliability.hostile_wire import Wire as Handler
 
 PROXY_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"

@@ -23,8 +23,9 @@ import uuid
 from collections import Counter
 from http.server import ThreadingHTTPServer
 
-from tests.reliability.hostile_answers import CHAT_PIECES, STALL_SECONDS
+from tests.reliability.hostile_answers import CHAT_PIECES
 from tests.reliability.hostile_handler import MISBEHAVIOURS, Handler
+from tests.reliability.hostile_wire import STALL_SECONDS
 
 __all__ = ["CHAT_PIECES", "MISBEHAVIOURS", "STALL_SECONDS", "HostileServer", "closed_port"]
 

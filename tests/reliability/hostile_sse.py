@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tests.reliability.hostile_answers import GOOD_FRAMES, HUGE_BYTES, sse
 
 if TYPE_CHECKING:
-    from tests.reliability.hostile_handler import Handler
+    from tests.reliability.hostile_wire import Wire as Handler
 
 
 def _sse_cut_mid_frame(h: Handler) -> None:

@@ -45,6 +45,26 @@ class Evidence:
 EVIDENCE = Evidence()
 
 
+def evidence_leaks() -> list[str]:
+    """Excerpts around the key in anything collected (the validate echo set aside)."""
+    EVIDENCE.texts[:] = [_drop_protocol_echo(text) for text in EVIDENCE.texts]
+    return EVIDENCE.find(API_KEY)
+
+
+def _drop_protocol_echo(text: str) -> str:
+    """Set aside the credentials echo of validate results (see the module docstring), nothing else."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, dict) and isinstance(data.get("chunks"), list):
+        for chunk in data["chunks"]:
+            if isinstance(chunk, dict) and "result" in chunk and isinstance(chunk.get("credentials"), dict):
+                chunk["credentials"].pop("api_key", None)
+        return json.dumps(data)
+    return text
+
+
 class GuardedPlugin(GuardedPluginProcess):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env=env)

@@ -18,7 +18,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference import bodies
+from models._xinference import sessions
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
 from tests.helpers import API_KEY
@@ -78,7 +78,7 @@ def server():
 @pytest.fixture(autouse=True)
 def _small_json_cap(monkeypatch):
     """The real cap (512 MiB) would make this process read that much; the rule is the same at 8 MiB."""
-    monkeypatch.setattr(bodies, "MAX_JSON_BYTES", 8 * 1024 * 1024)
+    monkeypatch.setattr(sessions, "MAX_JSON_BYTES", 8 * 1024 * 1024)
 
 
 def _client(server_url: str, **extra: str) -> XinferenceClient:

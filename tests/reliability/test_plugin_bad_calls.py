@@ -1,4 +1,4 @@
-"""Deliverable 2, model calls: bad or extreme call input through the real plugin process.
+"""Bad model calls: bad or extreme call input through the real plugin process.
 
 Every model call gets empty texts, empty docs, unknown content parts, bad parameters and giant
 prompts; the plugin also gets malformed protocol lines. Every call must end with a typed error or

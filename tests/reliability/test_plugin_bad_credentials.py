@@ -1,4 +1,4 @@
-"""Deliverable 2, credentials: bad credential values through the real plugin process.
+"""Bad credentials: bad credential values through the real plugin process.
 
 Every credential field gets empty, whitespace, wrong-type, out-of-range and hostile values. Each
 case states its outcome: accepted (listed in ACCEPTED: a default applies or the value is valid) or

@@ -1,4 +1,4 @@
-"""Deliverable 1: a hostile server, driven through the real plugin process over stdio.
+"""A hostile server, driven through the real plugin process over stdio.
 
 For every misbehaviour × action: the typed error Dify expects (or the full answer), within the
 configured timeout (2 s) plus a margin, no stdio protocol violation, and the same process serving a

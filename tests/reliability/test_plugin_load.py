@@ -1,4 +1,4 @@
-"""Deliverable 5: 200 concurrent sessions of mixed actions through one plugin process.
+"""Load: 200 concurrent sessions of mixed actions through one plugin process.
 
 Each session's chunks must equal, exactly, what the same action gives when run alone (usage
 latency aside): nothing crossed between sessions, nothing lost, no errors. A first round warms the

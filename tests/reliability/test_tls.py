@@ -1,4 +1,4 @@
-"""Deliverable 6: HTTPS with a self-signed certificate generated at test time (openssl CLI).
+"""HTTPS with a self-signed certificate generated at test time (openssl CLI).
 
 Refused with verification on (a message that says how to trust it), working with 'Verify TLS
 certificate' off — even when REQUESTS_CA_BUNDLE points at an unrelated CA bundle, as it does on many

@@ -12,7 +12,7 @@ import responses
 from dify_plugin.entities.model.text_embedding import MultiModalContent
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models.rerank.rerank import XinferenceRerankModel
 from tests.helpers import SERVER, fixture_json, raw_credentials
 
@@ -48,7 +48,7 @@ def rerank(docs=DOCS, *, credentials=None, threshold=None, top_n=None, query=QUE
 
 
 def features(description, **overrides):
-    DESCRIPTIONS.clear()  # each call stands for another server
+    reset_process_state()  # each call stands for another server
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         if description is not None:
             mock.get(DESCRIBE_URL, json=description)

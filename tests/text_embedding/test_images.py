@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from dify_plugin.errors.model import InvokeBadRequestError
 
-from models.text_embedding import images
-from models.text_embedding.images import image_data_uri, sniff_format
+from models._xinference import images
+from models._xinference.images import image_data_uri, sniff_format
 
 ASSETS = Path(__file__).parents[1] / "assets" / "images"
 FILES = {

@@ -14,7 +14,7 @@ from dify_plugin.entities.model import EmbeddingInputType
 from dify_plugin.entities.model.text_embedding import MultiModalContent
 from dify_plugin.errors.model import InvokeBadRequestError, InvokeServerUnavailableError
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
 from tests.helpers import SERVER, fixture_json, raw_credentials
 
@@ -52,7 +52,7 @@ def embed(documents, credentials=None, input_type=EmbeddingInputType.DOCUMENT):
 
 
 def schema_features(description, **overrides):
-    DESCRIPTIONS.clear()  # each call stands for another server
+    reset_process_state()  # each call stands for another server
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         if description is not None:
             mock.get(DESCRIBE_URL, json=description)

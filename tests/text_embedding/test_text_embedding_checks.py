@@ -18,7 +18,7 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture
 from tests.text_embedding.embedding_support import (
     DESCRIBE_URL,
@@ -194,7 +194,7 @@ def test_the_api_key_never_reaches_logs_or_errors(caplog):
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, body=requests.exceptions.ConnectionError("refused"))
         model().get_customizable_model_schema("emb", creds(api_key=API_KEY))  # logs the fallback
-        DESCRIPTIONS.clear()
+        reset_process_state()
         add_description(mock)
         mock.post(EMBED_URL, status=status, body=body, content_type=headers.get("content-type"))
         with pytest.raises(InvokeAuthorizationError) as info:

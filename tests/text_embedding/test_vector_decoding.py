@@ -14,7 +14,7 @@ import responses
 from dify_plugin.entities.model import EmbeddingInputType
 from dify_plugin.errors.model import InvokeServerUnavailableError
 
-from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.process_state import reset_process_state
 from models.text_embedding.text_embedding import XinferenceTextEmbeddingModel
 from models.text_embedding.vectors import BASE64_FROM_VALUES, parse_vectors
 from tests.helpers import SERVER, fixture_json, raw_credentials
@@ -101,7 +101,7 @@ def test_recorded_base64_and_float_answers_mix_in_one_batch():
 
 
 def _invoke_with(mock, dimensions: int, texts: int, reply) -> tuple[list[dict], list]:
-    DESCRIPTIONS.clear()
+    reset_process_state()
     description = {**fixture_json("embed_07_get_model.json"), "dimensions": dimensions}
     mock.get(f"{SERVER}/v1/models/{UID}", json=description)
     bodies: list[dict] = []

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from models.tts.wav import joined
+from models.tts.joining import joined
 from tests.tts.audio_fakes import wav_file
 
 

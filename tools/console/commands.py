@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tools.console import images, payloads, render
 
 if TYPE_CHECKING:
-    from tools.console.cli import Console
+    from tools.console.app import Console
 
 HELP = {
     "models": "list the models running on the server (uid, type, abilities, context)",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tools.console import payloads, render
 
 if TYPE_CHECKING:
-    from tools.console.cli import Console
+    from tools.console.app import Console
 
 
 def _image(path: str) -> dict:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tools.marketplace import contents, dependencies, domains, install, metadata, notes, review, secrets
 from tools.marketplace.findings import ERROR, EXPECTED, WARNING, Finding, Package
-from tools.package import PackageError, build_package, check_and_sign
-from tools.publisher import PublisherError, load, packaged_files, require
+from tools.packaging.package import PackageError, build_package, check_and_sign
+from tools.packaging.publisher import PublisherError, load, packaged_files, require
 
 ROOT = Path(__file__).resolve().parents[2]
 # The package rules, in the order a reviewer reads them (blocking ones first).
@@ -46,7 +46,8 @@ SKIPPED = (
     ("dependency-vulnerabilities", "looks each pinned dependency up in the OSV vulnerability database "
      "(network)"),
     ("daemon-packaging", "re-packages with the dify-plugin daemon binary downloaded from GitHub releases "
-     "(network); the daemon's package rules are covered by the `daemon` rule (tools/package_inspect.py)"),
+     "(network); the daemon's package rules are covered by the `daemon` rule "
+     "(tools/packaging/package_inspect.py)"),
     ("pull-request-metadata", "PR title, changed-files count and template checks need the real pull request; "
      "the `submission-notes` rule checks the body we write"),
 )  # fmt: skip

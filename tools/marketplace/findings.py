@@ -42,7 +42,7 @@ class Package:
 
     @property
     def offline(self) -> bool:
-        """Offline packages carry their wheels (tools/offline.py); they are not for the Marketplace."""
+        """Offline packages carry their wheels (tools/packaging/offline.py): not for the Marketplace."""
         return any(name.startswith("wheels/") for name in self.names)
 
     def text(self, name: str) -> str | None:

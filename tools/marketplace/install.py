@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tools.marketplace.findings import ERROR, Finding, Package
-from tools.wheels import resolution_problems
+from tools.packaging.wheels import resolution_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT = 900

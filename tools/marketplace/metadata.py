@@ -6,8 +6,8 @@ import re
 from pathlib import PurePosixPath
 
 from tools.marketplace.findings import ERROR, WARNING, Finding, Package, findings
-from tools.package_inspect import inspect_package
-from tools.publisher import EMAIL_RE, REPO_LINK_RE, REPO_URL_RE, SOURCE_HOSTS
+from tools.packaging.package_inspect import inspect_package
+from tools.packaging.publisher import EMAIL_RE, REPO_LINK_RE, REPO_URL_RE, SOURCE_HOSTS
 
 # Fields the Marketplace requires to be present and non-empty (dotted paths into manifest.yaml).
 REQUIRED = (
@@ -120,7 +120,7 @@ def readme_rule(pkg: Package) -> list[Finding]:
     if not REPO_LINK_RE.search(text):
         errors.append(
             f"README.md names no source repository URL on {', '.join(SOURCE_HOSTS)} "
-            "(build with REPO_URL=… CONTACT=…, see tools/publisher.py)"
+            "(build with REPO_URL=… CONTACT=…, see tools/packaging/publisher.py)"
         )
     if count := len(CJK.findall(FENCED.sub("", text))):
         errors.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from types import FrameType
 
 
 def signal_group(pgid: int, sig: int) -> None:
@@ -45,3 +46,8 @@ def members(session: int) -> list[int]:
         if fields[0] != "Z" and session in (int(fields[2]), int(fields[3])):
             found.append(int(proc.name))
     return found
+
+
+def sigterm_as_interrupt(_signo: int, _frame: FrameType | None) -> None:
+    """A SIGTERM handler: end like Ctrl-C, in the `finally` that stops every server started."""
+    raise KeyboardInterrupt("SIGTERM")

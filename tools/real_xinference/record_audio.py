@@ -13,7 +13,7 @@ import wave
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from record_fixtures import Recorder
+    from recorder import Recorder
 
 STT, TTS = "/v1/audio/transcriptions", "/v1/audio/speech"
 SPEECH = {"model": "test-tts", "input": "Hello world.", "voice": "af_heart"}

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from env import log
-from record_fixtures import STREAM, WEATHER, WEATHER_TOOL, Recorder
+from record_bodies import STREAM, WEATHER, WEATHER_TOOL
+from recorder import Recorder
 from server import XinferenceServer
 
 CHAT, EMB, RR = "/v1/chat/completions", "/v1/embeddings", "/v1/rerank"
@@ -59,7 +60,7 @@ def _readme(version: str, names: list[str]) -> str:
         f"Recorded from a real Xinference {version} on CPU (tests/assets models, 127.0.0.1) by\n"
         "`make fixtures-compat` (tools/real_xinference/record_compat.py); local paths are /srv/xinference.\n"
         "`*.json`: the body as received; `*_raw_sse.txt`: the stream bytes; other `*.txt`: `curl -i` dumps.\n"
-        "Replayed by tests/foundation/test_compat_releases.py and\n"
+        "Replayed by tests/_xinference/test_compat_releases.py and\n"
         "tests/llm/test_llm_tool_stream_fallback.py.\n\n"
         f"{listing}\n"
     )

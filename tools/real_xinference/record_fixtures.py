@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audio import audio_launches, build_audio_models, ensure_audio
 from env import REPO, cache_lock, ensure_venv, log, offline_env
+from local_models import build_models
+from processes import sigterm_as_interrupt
 from record_audio import record_audio
 from record_bodies import AFTER_TOOL, DOCS, HELLO, STREAM, WEATHER, WEATHER_TOOL
 from record_errors import record_auth, record_errors
 from recorder import Recorder
-from run import _sigterm, build_models
 from server import XinferenceServer
 from specs import Launch, chat_spec, embedding_spec, generate_spec, reasoning_spec, rerank_spec
 
@@ -162,7 +163,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--only", nargs="*", default=[], help="record only names with these prefixes")
     ns = parser.parse_args()
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     ns.out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from env import REPO, ensure_venv, log
 from llamacpp import build_ggufs, ensure_llamacpp, llamacpp_launches
+from processes import sigterm_as_interrupt
 from record_bodies import AFTER_TOOL, HELLO, WEATHER
 from recorder import Recorder
-from run import _sigterm
 from server import XinferenceServer
 
 DEFAULT_OUT = REPO / "tests" / "fixtures" / "xinference-4.1.0-llamacpp"
@@ -125,7 +125,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--serve", action="store_true", help="start the server, print its env, wait")
     ns = parser.parse_args()
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = time.monotonic()
     py, _ = ensure_venv()

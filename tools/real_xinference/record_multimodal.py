@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from env import REPO, ensure_venv, log
 from multimodal import build as build_multimodal
 from multimodal import ensure_extras
+from processes import sigterm_as_interrupt
 from record_fixtures import DEFAULT_OUT, Recorder
-from run import _sigterm
 from server import XinferenceServer
 from specs import multimodal_models
 
@@ -61,7 +61,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ns = parser.parse_args()
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = time.monotonic()
     py, _ = ensure_venv()

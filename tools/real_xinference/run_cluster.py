@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cluster import Cluster
 from env import CACHE, REPO, ensure_venv, log, venv_dir, venv_python
 from local_models import ASSETS, minilm_path
+from processes import sigterm_as_interrupt
 from run import run_pytest
 from server import ServerError
 from specs import Launch, chat_spec, embedding_spec
@@ -35,10 +36,6 @@ TESTS = REPO / "tests" / "cluster"
 REPORT = CACHE / "cluster-report.json"
 LLM_UID = "cluster-tools-llm"
 EMBED_UID = "cluster-embed"
-
-
-def _sigterm(_signo, _frame):
-    raise KeyboardInterrupt("SIGTERM")
 
 
 def venv() -> tuple[Path, float]:
@@ -132,7 +129,7 @@ def main() -> int:
     parser.add_argument("--serve", action="store_true", help="start the cluster, print its env, wait")
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
     ns = parser.parse_args()
-    signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGTERM, sigterm_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     timings: dict[str, float] = {}
     t0 = time.monotonic()

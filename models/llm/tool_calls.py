@@ -1,0 +1,169 @@
+"""Tool calls: assembled from the server's deltas, or recovered from markup left in the text.
+
+- Assembly (`ToolCallAssembler`): OpenAI-style `tool_calls` deltas (streamed) or a message's list
+  (blocking) become whole calls, whatever shape the server version sends.
+- Markup (`ToolMarkupFilter`): Qwen-style calls left as text, `<tool_call>{"name": …, "arguments": {…}}
+  </tool_call>`, or the Qwen3-Coder / Qwen3.5 XML form inside the same tags (`<function=NAME>
+  <parameter=P>…`, read by tool_calls_xml.py). Some engines do not run the tool parser on streamed
+  output (Xinference 4.1.0's Transformers engine: the markup arrives as `content` pieces and the
+  stream ends with finish_reason "stop"). Used only when tools were sent. Text streams on
+  immediately; only what could be the start of `<tool_call>` is held back (at most its length minus
+  one), and a call's text until its closing tag. A block that is not a valid call is shown as the
+  text it was, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessageTool
+
+from models.llm.tool_calls_xml import parse_xml_call
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+
+ToolCall = AssistantPromptMessage.ToolCall
+ToolSchemas = Mapping[str, Any]  # tool name -> its JSON schema of parameters
+
+
+def tool_schemas(tools: Sequence[PromptMessageTool] | None) -> ToolSchemas | None:
+    """None when no tools were sent: then "<tool_call>" in an answer is only text."""
+    if not tools:
+        return None
+    return {tool.name: tool.parameters for tool in tools}
+
+
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex}"
+
+
+def make_tool_call(call_id: str | None, name: str, arguments: Any) -> ToolCall:
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    return ToolCall(
+        id=call_id or new_call_id(),
+        type="function",
+        function=ToolCall.ToolCallFunction(name=name, arguments=arguments or "{}"),
+    )
+
+
+class ToolMarkupFilter:
+    def __init__(self, tools: ToolSchemas | None = None) -> None:
+        self._tools = tools or {}
+        self.calls: list[ToolCall] = []
+        self._buffer = ""
+        self._inside = False
+
+    def feed(self, text: str) -> str:
+        """Visible text for this piece; completed calls are appended to `calls`."""
+        self._buffer += text
+        shown: list[str] = []
+        while True:
+            if not self._inside:
+                start = self._buffer.find(OPEN)
+                if start < 0:
+                    keep = partial_tag_length(self._buffer, OPEN)
+                    cut = len(self._buffer) - keep
+                    shown.append(self._buffer[:cut])
+                    self._buffer = self._buffer[cut:]
+                    return "".join(shown)
+                shown.append(self._buffer[:start])
+                self._buffer = self._buffer[start + len(OPEN) :]
+                self._inside = True
+            else:
+                end = self._buffer.find(CLOSE)
+                if end < 0:
+                    return "".join(shown)
+                shown.append(self._take(self._buffer[:end], closed=True))
+                self._buffer = self._buffer[end + len(CLOSE) :]
+                self._inside = False
+
+    def flush(self) -> str:
+        """End of the answer: a call whose closing tag never came still counts if it parses."""
+        rest, self._buffer = self._buffer, ""
+        if self._inside:
+            self._inside = False
+            return self._take(rest, closed=False)
+        return rest
+
+    def _take(self, raw: str, *, closed: bool) -> str:
+        call = parse_call(raw, self._tools)
+        if call is None:
+            return OPEN + raw + (CLOSE if closed else "")
+        self.calls.append(call)
+        return ""
+
+
+def parse_call(raw: str, tools: ToolSchemas | None = None) -> ToolCall | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        xml = parse_xml_call(raw, tools or {})
+        return make_tool_call(None, *xml) if xml else None
+    if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
+        return None
+    arguments = value.get("arguments", value.get("parameters", {}))
+    return make_tool_call(None, value["name"], arguments)
+
+
+def extract_tool_calls(text: str, tools: ToolSchemas | None = None) -> tuple[str, list[ToolCall]]:
+    """The same for a whole (blocking) answer: (text without the calls, calls)."""
+    markup = ToolMarkupFilter(tools)
+    shown = markup.feed(text) + markup.flush()
+    return shown, markup.calls
+
+
+def partial_tag_length(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that is a proper start of `tag`."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:size]):
+            return size
+    return 0
+
+
+class ToolCallAssembler:
+    """Builds whole tool calls from OpenAI-style deltas, whatever the server version sends:
+
+    - v2.2–v3.2.1: each call complete in one delta, `index` always 0, a new `id` per call;
+    - newer: a delta with `index`, `id` and `name`, then one with the same `index` and `id` carrying
+      the arguments; OpenAI style: `id` only on the first delta, argument fragments by `index`.
+    So a delta joins the call with its `id`; without an `id`, the last call with its `index`.
+    """
+
+    def __init__(self) -> None:
+        self._calls: list[dict[str, str]] = []
+        self._by_id: dict[str, dict[str, str]] = {}
+        self._by_index: dict[Any, dict[str, str]] = {}
+
+    def add(self, delta: Any) -> None:
+        if not isinstance(delta, dict):
+            return
+        call_id = _text(delta.get("id"))
+        index = delta.get("index")
+        call = self._by_id.get(call_id) if call_id else self._by_index.get(index)
+        if call is None:
+            call = {"id": call_id or new_call_id(), "name": "", "arguments": ""}
+            self._calls.append(call)
+            if call_id:
+                self._by_id[call_id] = call
+        if index is not None:
+            self._by_index[index] = call
+        function = delta.get("function") if isinstance(delta.get("function"), dict) else {}
+        if name := _text(function.get("name")):
+            call["name"] = name
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict | list):  # some servers parse them; Dify wants the JSON text
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call["arguments"] += _text(arguments)
+
+    def complete(self) -> list[ToolCall]:
+        """The calls, in order of first appearance; a call that never got a name is no call."""
+        return [make_tool_call(c["id"], c["name"], c["arguments"]) for c in self._calls if c["name"]]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
