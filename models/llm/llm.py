@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Mapping, Sequence
-from typing import override
+from typing import Any, override
 
 from dify_plugin.entities.model import AIModelEntity
 from dify_plugin.entities.model.llm import LLMMode, LLMResult, LLMResultChunk, LLMResultChunkDelta, LLMUsage
@@ -32,8 +32,10 @@ from models.llm.reply import Reply, chat_reply, completion_reply
 from models.llm.request import chat_body, completion_body
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
 from models.llm.stream import AnswerStream
+from models.llm.structured_output import structured_output
+from models.llm.tool_choice import send_with_tool_choice, tool_choice_from
 from models.llm.tool_markup import ToolCall, tool_schemas
-from models.llm.tool_stream_fallback import ReplyStream, open_chat_stream
+from models.llm.tool_stream_fallback import ReplyStream, blocking_body, open_chat_stream
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         stop: list[str] | None = None,
         stream: bool = True,
         user: str | None = None,
+        tool_choice: Any = None,  # not passed by dify_plugin 0.10.2; see tool_choice.py
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
         profile = self._profile(client, invoking=True)
@@ -94,31 +97,66 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         chat = profile.mode is LLMMode.CHAT
         schemas = tool_schemas(tools)
         thinks = expects_reasoning(profile.always_thinks, model_parameters.get(THINKING_PARAMETER))
+        structured = structured_output(model_parameters, profile) if chat else None
         if chat:
             path, what = "/v1/chat/completions", f"chat with model {uid!r}"
             messages = chat_messages(prompt_messages, profile)
-            body = chat_body(uid, messages, model_parameters, profile, tools=tools, stop=stop, stream=stream)
+            choice = tool_choice_from(tool_choice, model_parameters)
+            body = chat_body(
+                uid,
+                messages,
+                model_parameters,
+                profile,
+                tools=tools,
+                stop=stop,
+                stream=stream,
+                tool_choice=choice,
+            )
+            if structured:
+                body = structured.shape_body(body | {"messages": structured.instruct(messages)})
         else:
             path, what = "/v1/completions", f"completion with model {uid!r}"
             prompt = completion_prompt(prompt_messages, tools)
             body = completion_body(uid, prompt, model_parameters, stop=stop, stream=stream)
 
+        if structured and structured.instructed:  # the whole answer is needed to take its JSON out
+            data = send_with_tool_choice(
+                lambda b: client.post_json(path, b, what=what), blocking_body(body), what
+            )
+            reply = structured.extract(chat_reply(data, what, tools=schemas, expect_reasoning=thinks), what)
+            if stream:
+                return self._stream(model, credentials, prompt_messages, tools, ReplyStream(reply))
+            return self._result(model, credentials, prompt_messages, tools, reply)
         if stream:
             # The request is made here, so connection and status errors go through the SDK's mapping;
             # the generator only reads the event stream.
             if chat:  # a server that refuses streamed tools gets one blocking call instead
-                answer = open_chat_stream(
-                    client, path, body, what=what, tools=schemas, expect_reasoning=thinks
+                answer = send_with_tool_choice(
+                    lambda b: open_chat_stream(
+                        client, path, b, what=what, tools=schemas, expect_reasoning=thinks
+                    ),
+                    body,
+                    what,
                 )
             else:
                 answer = AnswerStream(client.stream_events(path, body, what=what, require_done=False))
             return self._stream(model, credentials, prompt_messages, tools, answer)
 
-        data = client.post_json(path, body, what=what)
+        data = send_with_tool_choice(lambda b: client.post_json(path, b, what=what), body, what)
         if chat:
             reply = chat_reply(data, what, tools=schemas, expect_reasoning=thinks)
         else:
             reply = completion_reply(data, what)
+        return self._result(model, credentials, prompt_messages, tools, reply)
+
+    def _result(
+        self,
+        model: str,
+        credentials: dict,
+        prompt_messages: list[PromptMessage],
+        tools: list[PromptMessageTool] | None,
+        reply: Reply,
+    ) -> XinferenceLLMResult:
         usage = self._usage(model, credentials, prompt_messages, tools, reply)
         return XinferenceLLMResult(
             model=model,
