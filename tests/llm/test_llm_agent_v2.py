@@ -1,6 +1,6 @@
-"""What Dify's Agent V2 sends (issue 27, 2): tool results with files never raise (the files follow in a user
-message for a model that reads them, a placeholder otherwise), several system messages become one at the front,
-and tool_choice reaches the server (dropped with a log line where the server refuses it)."""
+"""What Dify's Agent V2 sends (issue 27, 2): tool results with files never raise (the files follow in a
+user message for a model that reads them, a placeholder otherwise), several system messages become one at
+the front, and tool_choice reaches the server (dropped with a log line where the server refuses it)."""
 
 from __future__ import annotations
 

@@ -87,7 +87,9 @@ def test_a_document_is_refused_clearly_unless_supported_then_sent_as_a_file_part
         format="pdf", base64_data="JVBERi0=", mime_type="application/pdf", filename="a.pdf"
     )
     message = UserPromptMessage(content=[TextPromptMessageContent(data="Summarise"), doc])
-    with pytest.raises(InvokeBadRequestError, match="takes images, video and audio only.*Document Extractor"):
+    with pytest.raises(
+        InvokeBadRequestError, match=r"takes images, video and audio only.*Document Extractor"
+    ):
         _body([message])
     DESCRIPTIONS.clear()
     SCHEMAS.clear()
