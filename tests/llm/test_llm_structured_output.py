@@ -86,6 +86,8 @@ def test_the_instruction_joins_the_leading_system_message():
         ),
         ('Sure!\n```json\n{"city": "Oslo", "days": 4}\n```\nEnjoy.', {"city": "Oslo", "days": 4}),
         ('Here it is: {"city": "Kyiv", "days": 5} — have fun', {"city": "Kyiv", "days": 5}),
+        # the fenced block wins over JSON-looking prose before it
+        ('Not {} but:\n```\n{"city": "Bern", "days": 7}\n```', {"city": "Bern", "days": 7}),
         ('reasoning without an opening tag</think>{"city": "Lima", "days": 6}', {"city": "Lima", "days": 6}),
     ],
 )
