@@ -4,7 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
-	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat
+	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat \
+	marketplace-package marketplace-check fixtures-llamacpp
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
@@ -29,14 +30,25 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 # SIGNING_KEY=path.pem signs the package(s) for the daemon's third-party verification (make signing-key)
+# REPO_URL=… CONTACT=… (or publisher.local.yaml) write the publisher's repository and e-mail into the package
+PUBLISHER = $(if $(REPO_URL),--repo-url "$(REPO_URL)") $(if $(CONTACT),--contact "$(CONTACT)")
 package: $(STAMP)
-	$(PY) -m tools.package $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY))
+	$(PY) -m tools.package $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
+
+# The package for a Marketplace submission: refuses without publisher settings, then runs marketplace-check
+marketplace-package: $(STAMP)
+	$(PY) -m tools.marketplace --build $(PUBLISHER) $(ARGS)
+
+# The Marketplace pre-check rules on a built package (PKG=dist/….difypkg); writes <PKG>.submission.md
+marketplace-check: $(STAMP)
+	@test -n "$(PKG)" || { echo "usage: make marketplace-check PKG=dist/<name>-<version>.difypkg"; exit 2; }
+	$(PY) -m tools.marketplace $(PKG) $(ARGS)
 
 # dist/<name>-<version>-offline-linux-{amd64,arm64}.difypkg: the package plus every wheel it needs, for
 # Dify sites without the package index. Wheels are fetched once per lock into
 # ~/.cache/xinference-dify-plugin/wheels (the only step that needs the index).
 package-offline: $(STAMP)
-	$(PY) -m tools.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY))
+	$(PY) -m tools.offline $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY)) $(PUBLISHER)
 
 # Builds the offline packages (unsigned), then installs the amd64 one as the daemon does with no network
 # at all (unshare -n) and serves a schema, a chat and an embedding from a local fake Xinference.
@@ -95,6 +107,10 @@ test-cluster: $(STAMP)
 # Re-record tests/fixtures/xinference-4.1.0 from that real server (OUT=dir to write elsewhere)
 fixtures: $(STAMP)
 	$(PY) tools/real_xinference/record_fixtures.py $(if $(OUT),--out $(OUT))
+
+# Re-record tests/fixtures/xinference-4.1.0-llamacpp (the llama.cpp engine on our GGUF conversions)
+fixtures-llamacpp: $(STAMP)
+	$(PY) tools/real_xinference/record_llamacpp.py $(if $(OUT),--out $(OUT))
 
 # The same real-server tests against older releases (README "Tested Xinference releases"): one cached venv
 # per release in ~/.cache/xinference-dify-plugin/real-xinference/releases/, each release's servers stopped

@@ -84,6 +84,8 @@ def offline_requirements(text: str, description: str) -> str:
 
     `--no-index` in the file also overrides an `-i <mirror>` the daemon adds on the command line
     (PIP_MIRROR_URL or its mirror auto-detection), so the install reads nothing but the package.
+    It stays on a line of its own: uv reads an option's value to the end of the line, so
+    `--find-links ./wheels --no-index` fails there (tests/marketplace/test_cli.py).
     """
     lines = [
         f"# Offline install: {description}. Every pin below is in ./wheels;",

@@ -19,7 +19,14 @@ import zipfile
 from pathlib import Path
 
 from tools.lock import LOCK, ROOT, LockError, offline_requirements
-from tools.package import PackageError, build_package, check_and_sign
+from tools.package import (
+    PackageError,
+    add_publisher_arguments,
+    build_package,
+    check_and_sign,
+    publisher_files,
+)
+from tools.publisher import PublisherError
 from tools.wheels import ARCHES, WheelError, fetch_wheels, resolution_problems
 
 log = logging.getLogger("tools.offline")
@@ -50,8 +57,12 @@ def _install_problems(path: Path, arch: str) -> list[str]:
         return resolution_problems(Path(scratch), arch)
 
 
-def build_offline(arch: str, out_dir: Path, root: Path = ROOT) -> Path:
-    """Build the unsigned offline package for arch (checked for size and completeness) and return it."""
+def build_offline(
+    arch: str, out_dir: Path, root: Path = ROOT, replace: dict[str, bytes] | None = None
+) -> Path:
+    """Build the unsigned offline package for arch (checked for size and completeness) and return it.
+
+    `replace` swaps packaged files (the publisher's manifest and READMEs); requirements.txt is ours."""
     lock = (root / LOCK.name).read_text(encoding="utf-8")
     wheels = fetch_wheels(lock, arch)
     requirements = offline_requirements(lock, f"CPython 3.12, Linux {arch} (manylinux)")
@@ -59,7 +70,7 @@ def build_offline(arch: str, out_dir: Path, root: Path = ROOT) -> Path:
         root,
         out_dir,
         suffix=offline_suffix(arch),
-        replace={"requirements.txt": requirements.encode()},
+        replace={**(replace or {}), "requirements.txt": requirements.encode()},
         extra={f"wheels/{wheel.name}": wheel for wheel in wheels},
     )
     if problems := size_problems(path) + _install_problems(path, arch):
@@ -81,13 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     parser.add_argument("--signing-key", type=Path, help="RSA private key (PEM) to sign the packages with")
     parser.add_argument("--arch", action="append", choices=sorted(ARCHES), help="default: both")
+    add_publisher_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     built = []
     for arch in args.arch or sorted(ARCHES):
         try:
-            path = build_offline(arch, args.out)
-        except (PackageError, WheelError, LockError) as exc:
+            path = build_offline(arch, args.out, replace=publisher_files(ROOT, args))
+        except (PackageError, WheelError, LockError, PublisherError) as exc:
             log.error("cannot build the offline package for linux-%s: %s", arch, exc)
             return 1
         if not check_and_sign(path, args.signing_key):

@@ -1,6 +1,7 @@
 """Build dist/<name>-<version>.difypkg the way `dify plugin package` does, then check the result.
 
-Usage: python -m tools.package [--out DIR] [--signing-key KEY.pem]
+Usage: python -m tools.package [--out DIR] [--signing-key KEY.pem] [--repo-url URL --contact EMAIL]
+                              [--require-publisher]
 
 The package is a zip with file entries only, sorted by path, Deflate-compressed, with fixed
 timestamps and modes so two builds of the same tree are byte-identical. .difyignore is read with
@@ -23,6 +24,7 @@ import yaml
 
 from tools.archive import write_archive
 from tools.package_inspect import MAX_UNCOMPRESSED, inspect_package
+from tools.publisher import PublisherError, load, packaged_files, require
 from tools.signing import SigningError, sign_package
 
 log = logging.getLogger("tools.package")
@@ -30,6 +32,7 @@ log = logging.getLogger("tools.package")
 ALWAYS_EXCLUDED = (
     "/.git", ".venv/", "venv/", ".env", ".env.*", "/dist/", "/tests/", "__pycache__/",
     ".pytest_cache/", ".ruff_cache/", ".mypy_cache/", ".cache/", "*.pyc", "*.difypkg", ".signing/", "*.pem",
+    "publisher.local.yaml",
 )  # fmt: skip
 
 
@@ -163,16 +166,38 @@ def check_and_sign(path: Path, signing_key: Path | None = None) -> bool:
     return True
 
 
+def add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo-url", default="", help="publisher's source repository (else $REPO_URL)")
+    parser.add_argument("--contact", default="", help="publisher's contact e-mail (else $CONTACT)")
+    parser.add_argument(
+        "--require-publisher", action="store_true", help="refuse to build without them (Marketplace builds)"
+    )
+
+
+def publisher_files(root: Path, args: argparse.Namespace) -> dict[str, bytes]:
+    """The packaged manifest and READMEs with the publisher settings (tools/publisher.py), if any."""
+    publisher = load(root, args.repo_url, args.contact)
+    if args.require_publisher:
+        publisher = require(publisher)
+    if publisher is None:
+        log.info(
+            "no publisher settings (REPO_URL, CONTACT): fine for a private install, not for the Marketplace"
+        )
+    return packaged_files(root, publisher)
+
+
 def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=root / "dist", help="output folder (default: dist/)")
     parser.add_argument("--signing-key", type=Path, help="RSA private key (PEM) to sign the package with")
+    add_publisher_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        path = build_package(root, args.out)
-    except PackageError as exc:
+        replace = publisher_files(root, args)
+        path = build_package(root, args.out, replace=replace)
+    except (PackageError, PublisherError) as exc:
         log.error("cannot package: %s", exc)
         return 1
     return 0 if check_and_sign(path, args.signing_key) else 1

@@ -107,7 +107,7 @@ def parse_server_url(value: str) -> str:
     """Normalise the URL an admin pasted: strip, drop trailing '/' and a pasted '/v1'."""
     field = "server_url (Server URL)"
     if not value:
-        raise _fail(field, "is required, e.g. http://192.168.1.10:9997")
+        raise _fail(field, "is required, e.g. http://xinference.local:9997")
     url = value.rstrip("/")
     if url.lower().endswith("/v1"):
         url = url[:-3].rstrip("/")
@@ -115,11 +115,11 @@ def parse_server_url(value: str) -> str:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a non-numeric or out-of-range port
     except ValueError as exc:
-        raise _fail(field, f"is not a valid URL ({exc}); expected e.g. http://192.168.1.10:9997") from None
+        raise _fail(field, f"is not a valid URL ({exc}); e.g. http://xinference.local:9997") from None
     if parts.scheme not in ("http", "https"):
-        raise _fail(field, "must start with http:// or https://, e.g. http://192.168.1.10:9997")
+        raise _fail(field, "must start with http:// or https://, e.g. http://xinference.local:9997")
     if not parts.hostname:
-        raise _fail(field, "has no host name; expected e.g. http://192.168.1.10:9997")
+        raise _fail(field, "has no host name; expected e.g. http://xinference.local:9997")
     if parts.username or parts.password:
         raise _fail(field, "must not contain a user name or password; put the key in the API Key field")
     if parts.query or parts.fragment:

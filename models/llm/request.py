@@ -13,6 +13,7 @@ from typing import Any
 from dify_plugin.entities.model.message import PromptMessageTool
 from dify_plugin.errors.model import InvokeBadRequestError
 
+from models.llm import guided_json
 from models.llm.messages import tools_json
 from models.llm.parameters import EXTRA_BODY_PARAMETER, SAMPLING_RULES, THINKING_PARAMETER
 from models.llm.reasoning_effort import reasoning_effort_kwargs
@@ -45,7 +46,7 @@ def chat_body(
         if (choice := tool_choice_json(tool_choice, [t.name for t in tools])) is not None:
             body["tool_choice"] = choice
     if (response_format := _response_format(parameters)) is not None:
-        body["response_format"] = response_format
+        body["response_format"] = guided_json.for_engine(response_format, profile.engine)
     thinking = parameters.get(THINKING_PARAMETER)
     if isinstance(thinking, bool):  # unset: say nothing, so the launch default holds
         if profile.thinking_top_level:

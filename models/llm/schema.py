@@ -53,6 +53,8 @@ class LLMProfile:
     thinking_top_level: bool = False
     # v3.0+: some templates (Qwen3.5 …) reject a system message that is not the first one.
     system_first: bool = False
+    # The description's `model_engine` ("" without one): request.py adapts response_format to it.
+    engine: str = ""
 
 
 def _override(value: str, detected: bool) -> bool:
@@ -85,6 +87,7 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
         family=(d.family or d.model_name) if d else "",
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
+        engine=engine,
     )
 
 

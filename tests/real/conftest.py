@@ -8,7 +8,8 @@ variables every test here is skipped, so `make test` never runs them.
   XINFERENCE_REAL_AUTH_URL  server with auth on (test_auth.py)
   XINFERENCE_REAL_API_KEY   an API key created on that server (never printed)
   XINFERENCE_REAL_UIDS      JSON: role → model uid
-                            (embed, rerank, llm, llm_base, reasoning, reasoning_default, stt, tts)
+                            (embed, rerank, llm, llm_base, reasoning, reasoning_default, stt, tts,
+                             gguf_llm, gguf_reasoning, …)
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ if not OPEN_URL and not AUTH_URL:
 
 
 # Modules whose models only the 4.1.0 run sets up (their packages live in that venv): older releases skip them
-ROLES_OF_MODULE = {"test_multimodal.py": "clip", "test_speech2text.py": "stt", "test_tts.py": "tts"}
+ROLES_OF_MODULE = {
+    "test_multimodal.py": "clip",
+    "test_speech2text.py": "stt",
+    "test_tts.py": "tts",
+    "test_llamacpp.py": "gguf_llm",
+}
 
 
 def pytest_report_header(config):
@@ -43,7 +49,8 @@ def pytest_collection_modifyitems(config, items):
         needs_role = ROLES_OF_MODULE.get(item.fspath.basename)
         if needs_role and (OPEN_URL or AUTH_URL) and needs_role not in UIDS:
             reason = (
-                f"no {needs_role!r} model on this server: images and speech run on 4.1.0 (make test-real)"
+                f"no {needs_role!r} model on this server: images, speech and llama.cpp run on 4.1.0"
+                " (make test-real)"
             )
             item.add_marker(pytest.mark.skip(reason=reason))
         elif needs_auth and not AUTH_URL:

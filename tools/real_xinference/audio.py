@@ -1,8 +1,8 @@
 """The audio layer of `make test-real`: a tiny Whisper (speech-to-text) and a tiny Kokoro (text-to-speech).
 
 * Packages: requirements-audio.txt, installed into the existing real-server venv as a second, separately
-  stamped layer (the base venv's cache key stays the same), with requirements.txt as a constraint so no
-  base package moves. `ffmpeg` (from imageio-ffmpeg) is linked into the venv's bin/, which server.py puts
+  stamped layer (layers.py: the base venv's cache key stays the same, requirements.txt is a constraint so
+  no base package moves). `ffmpeg` (from imageio-ffmpeg) is linked into the venv's bin/, which server.py puts
   first on the server's PATH: Xinference's Whisper path decodes every upload with it.
 * Models: built at test time by build_audio_models.py into the venv's models/ folder (random weights, no
   download, nothing committed), keyed by that script's hash so a changed recipe rebuilds them.
@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from builds import run_build
-from env import CACHE, CONSTRAINTS, HERE, REQUIREMENTS, cache_lock, log, offline_env
+from env import HERE, cache_lock, log, offline_env
+from layers import ensure_layer
 from specs import Launch
 
 AUDIO_REQUIREMENTS = HERE / "requirements-audio.txt"
@@ -36,30 +35,8 @@ def _key(*parts: bytes) -> str:
 
 def ensure_audio(py: Path) -> float:
     """Install the audio packages into the venv of `py` once; returns the seconds spent (0 when cached)."""
-    venv = py.parent.parent
-    stamp = venv / f".audio-installed-{_key(AUDIO_RECIPE_VERSION.encode(), AUDIO_REQUIREMENTS.read_bytes())}"
-    with cache_lock():
-        if stamp.exists():
-            log("audio packages cached")
-            return 0.0
-        t0 = time.monotonic()
-        install_log = CACHE / "logs" / "install-audio.log"
-        install_log.parent.mkdir(parents=True, exist_ok=True)
-        log(f"installing the audio packages (kokoro, misaki, soundfile, imageio-ffmpeg); log {install_log}")
-        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "-c", str(CONSTRAINTS)]
-        pip += ["-c", str(REQUIREMENTS), "-r", str(AUDIO_REQUIREMENTS)]
-        with open(install_log, "w") as out:
-            rc = subprocess.run(pip, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
-        if rc:
-            tail = "\n".join(install_log.read_text(errors="replace").splitlines()[-30:])
-            sys.exit(f"pip install of the audio packages failed ({rc}):\n{tail}")
-        _link_ffmpeg(py)
-        for old in venv.glob(".audio-installed-*"):
-            old.unlink()
-        stamp.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
-        took = time.monotonic() - t0
-        log(f"audio packages installed in {took:.0f} s")
-        return took
+    what = "kokoro, misaki, soundfile, imageio-ffmpeg"
+    return ensure_layer(py, "audio", AUDIO_REQUIREMENTS, AUDIO_RECIPE_VERSION, what=what, after=_link_ffmpeg)
 
 
 def _link_ffmpeg(py: Path) -> None:

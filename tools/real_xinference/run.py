@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import multimodal
 from audio import audio_launches, build_audio_models, ensure_audio
 from env import CACHE, REPO, ensure_venv, log, offline_env
+from llamacpp import build_ggufs, ensure_llamacpp, llamacpp_launches
 from local_models import build_models  # record_fixtures.py imports it from here too
 from releases import DEFAULT, Release, release
 from server import ServerError, XinferenceServer
@@ -104,6 +105,7 @@ def phase_open(
     record: Path | None = None,
 ) -> int:
     launches = test_models(models) | (audio_launches(models) if "whisper" in models else {})
+    launches |= llamacpp_launches(models) if "gguf_tools" in models else {}
     server = XinferenceServer(py, "open", release=rel)
     try:
         timings["open: server start"] = server.start()
@@ -185,10 +187,11 @@ def main() -> int:
         if rel.version == DEFAULT:
             timings["install audio packages (0 = cached)"] = ensure_audio(py)
             timings["install multimodal extras (0 = cached)"] = multimodal.ensure_extras(py)
+            timings["install llama.cpp packages (0 = cached)"] = ensure_llamacpp(py)
         t0 = time.monotonic()
         models = build_models(py, rel.version)
         if rel.version == DEFAULT:  # images and speech: their packages and models live in the 4.1.0 venv only
-            models |= multimodal.build(py) | build_audio_models(py)
+            models |= multimodal.build(py) | build_audio_models(py) | build_ggufs(py)
         timings["build models"] = time.monotonic() - t0
         results = {}
         if ns.serve:
