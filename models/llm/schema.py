@@ -41,7 +41,6 @@ class LLMProfile:
     structured_output: bool = False
     # The engine enforces response_format (guided decoding); otherwise the plugin instructs and extracts.
     schema_enforced: bool = False
-    engine: str = ""  # lower case, "" before Xinference 3.1
     family: str = ""  # model_family (custom models: the builtin family), else the model name
     document: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
@@ -83,7 +82,6 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
         # Every chat model: where the engine cannot enforce a schema, structured_output.py instructs.
         structured_output=chat,
         schema_enforced=chat and _override(creds.structured_output, engine in _GUIDED_ENGINES),
-        engine=engine,
         family=(d.family or d.model_name) if d else "",
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
