@@ -44,6 +44,10 @@ class XinferenceCredentials(BaseModel):
     vision: Override = "auto"
     thinking: Override = "auto"
     structured_output: Override = "auto"
+    # files Dify drops from a prompt unless the schema declares them (auto: the description's abilities)
+    video: Override = "auto"
+    audio: Override = "auto"
+    document: Override = "auto"
     # text embedding
     max_chunks: int = 32
     query_prefix: str = ""
@@ -215,6 +219,9 @@ def _parse(raw: Mapping | None) -> XinferenceCredentials:
         vision=_choice(raw, "vision", _OVERRIDES, "auto"),
         thinking=_choice(raw, "thinking", _OVERRIDES, "auto"),
         structured_output=_choice(raw, "structured_output", _OVERRIDES, "auto"),
+        video=_choice(raw, "video", _OVERRIDES, "auto"),
+        audio=_choice(raw, "audio", _OVERRIDES, "auto"),
+        document=_choice(raw, "document", _OVERRIDES, "auto"),
         max_chunks=int(_number(raw, "max_chunks", 32, 1, 2048, integer=True)),
         query_prefix=_raw_text(raw, "query_prefix"),
         document_prefix=_raw_text(raw, "document_prefix"),

@@ -48,7 +48,9 @@ from models.llm.reasoning import expects_reasoning
 from models.llm.request import blocking_body, chat_body, completion_body
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
 from models.llm.streams import ChatStream, CompletionStream
+from models.llm.structured_output import structured_output
 from models.llm.tool_calls import ToolSchemas, tool_schemas
+from models.llm.tool_choice import send_with_tool_choice, tool_choice_from
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         stop: list[str] | None = None,
         stream: bool = True,
         user: str | None = None,
+        tool_choice: Any = None,  # not passed by dify_plugin 0.10.2; see tool_choice.py
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
         # Built like the schema: while the server cannot describe the model, from the admin's overrides.
@@ -102,18 +105,43 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         chat = profile.mode is LLMMode.CHAT
         schemas = tool_schemas(tools)
         thinks = expects_reasoning(profile.always_thinks, model_parameters.get(THINKING_PARAMETER))
+        structured = structured_output(model_parameters, profile) if chat else None
         if chat:
             path, what = "/v1/chat/completions", f"chat with model {uid!r}"
             messages = chat_messages(prompt_messages, profile)
-            body = chat_body(uid, messages, model_parameters, profile, tools=tools, stop=stop, stream=stream)
+            choice = tool_choice_from(tool_choice, model_parameters)
+            body = chat_body(
+                uid,
+                messages,
+                model_parameters,
+                profile,
+                tools=tools,
+                stop=stop,
+                stream=stream,
+                tool_choice=choice,
+            )
+            if structured:
+                body = structured.shape_body(body | {"messages": structured.instruct(messages)})
         else:
             path, what = "/v1/completions", f"completion with model {uid!r}"
             prompt = completion_prompt(prompt_messages, tools)
             body = completion_body(uid, prompt, model_parameters, stop=stop, stream=stream)
 
-        answer = _answer(
-            client, path, body, what=what, chat=chat, stream=stream, tools=schemas, thinks=thinks
-        )
+        if structured and structured.instructed:  # the whole answer is needed to take its JSON out
+            data = send_with_tool_choice(
+                lambda b: client.post_json(path, b, what=what), blocking_body(body), what
+            )
+            answer: Answer = structured.extract(
+                chat_reply(data, what, tools=schemas, expect_reasoning=thinks), what
+            )
+        else:
+            answer = send_with_tool_choice(
+                lambda b: _answer(
+                    client, path, b, what=what, chat=chat, stream=stream, tools=schemas, thinks=thinks
+                ),
+                body,
+                what,
+            )
         if stream:
             return self._stream(model, credentials, prompt_messages, tools, answer)
         return XinferenceLLMResult(

@@ -13,6 +13,7 @@ from typing import Any
 from dify_plugin.entities.model.message import (
     AssistantPromptMessage,
     AudioPromptMessageContent,
+    DocumentPromptMessageContent,
     ImagePromptMessageContent,
     PromptMessage,
     PromptMessageRole,
@@ -25,7 +26,9 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.tokens import estimate_tokens
 from models.llm.reasoning import strip_history_reasoning
+from models.llm.reasoning_replay import opaque_reasoning, replay_reasoning
 from models.llm.schema import LLMProfile
+from models.llm.tool_results import files_message, split_tool_result
 
 # Dify's "developer" role is OpenAI's newer name for system; Xinference templates know only system.
 _ROLES = {
@@ -41,22 +44,33 @@ _OVERRIDE_HINT = "set {field} to Supported in this model's settings in Dify if t
 def chat_messages(prompt_messages: Sequence[PromptMessage], profile: LLMProfile) -> list[dict[str, Any]]:
     tool_names: dict[str, str] = {}  # tool_call_id -> function name, for tool messages without a name
     messages: list[dict[str, Any]] = []
+    tool_files: list[dict[str, Any]] = []  # files from a run of tool results, sent after it
     for message in prompt_messages:
         role = _ROLES[message.role]
+        if tool_files and not isinstance(message, ToolPromptMessage):
+            messages.append(files_message(tool_files))
+            tool_files = []
         if isinstance(message, AssistantPromptMessage) and message.tool_calls:
             calls = [tool_call_json(call) for call in message.tool_calls]
             tool_names.update((c["id"], c["function"]["name"]) for c in calls)
-            messages.append({"role": role, "content": text_of(message), "tool_calls": calls})
+            entry = {"role": role, "content": text_of(message), "tool_calls": calls}
+            if reasoning := opaque_reasoning(message):
+                entry["reasoning_content"] = reasoning
+            messages.append(entry)
         elif isinstance(message, ToolPromptMessage):
             name = message.name or tool_names.get(message.tool_call_id, "")
-            entry = {"role": role, "tool_call_id": message.tool_call_id, "content": text_of(message)}
+            text, files = split_tool_result(message, profile, _part)
+            tool_files += files
+            entry = {"role": role, "tool_call_id": message.tool_call_id, "content": text}
             messages.append(entry | ({"name": name} if name else {}))
         elif role == "user":
             messages.append({"role": role, "content": _user_content(message, profile)})
         else:
             messages.append({"role": role, "content": text_of(message)})
-    messages = strip_history_reasoning(messages)
-    return _system_first(messages) if profile.system_first else messages
+    if tool_files:
+        messages.append(files_message(tool_files))
+    messages = replay_reasoning(strip_history_reasoning(messages), profile.family)
+    return _system_first(messages, anywhere=profile.system_first)
 
 
 def tool_call_json(call: AssistantPromptMessage.ToolCall) -> dict[str, Any]:
@@ -108,15 +122,20 @@ def _part(part: Any, profile: LLMProfile) -> dict[str, Any]:
         _require(profile.vision, "an image", "vision", "Vision")
         return {"type": "image_url", "image_url": {"url": part.data, "detail": part.detail.value}}
     if isinstance(part, VideoPromptMessageContent):
-        _require(profile.video, "a video", "video (or omni)", None)
+        _require(profile.video, "a video", "video (or omni)", "Video input")
         return {"type": "video_url", "video_url": {"url": part.data}}
     if isinstance(part, AudioPromptMessageContent):
-        _require(profile.audio, "audio", "audio (or omni)", None)
+        _require(profile.audio, "audio", "audio (or omni)", "Audio input")
         return {"type": "audio_url", "audio_url": {"url": part.data}}
+    if isinstance(part, DocumentPromptMessageContent) and profile.document:
+        # Xinference's chat API takes no document part (4.1.0); *supported* is for a server in
+        # front of it that does: OpenAI's file part, as such servers read it.
+        file = {"file_data": part.data} | ({"filename": part.filename} if part.filename else {})
+        return {"type": "file", "file": file}
     kind = getattr(getattr(part, "type", None), "value", type(part).__name__)
     raise InvokeBadRequestError(
-        f"Xinference chat models cannot read {kind} content parts; convert the file to text first "
-        "(e.g. with a document extractor node)"
+        f"Xinference chat models cannot read {kind} content parts (its chat API takes images, video "
+        "and audio only); convert the file to text first (e.g. with a Document Extractor node)"
     )
 
 
@@ -129,12 +148,18 @@ def _require(able: bool, what: str, ability: str, override_field: str | None) ->
     raise InvokeBadRequestError(message)
 
 
-def _system_first(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge every system message into one at the start (templates flagged strict_system_first)."""
-    system = [m["content"] for m in messages if m["role"] == "system"]
-    if not system or (len(system) == 1 and messages[0]["role"] == "system"):
+def _system_first(messages: list[dict[str, Any]], *, anywhere: bool) -> list[dict[str, Any]]:
+    """One system message at the start: the leading run of system messages merged (Agent V2 sends
+    several; many templates read only messages[0]), and with `anywhere` (templates flagged
+    strict_system_first, which refuse a later one) every system message moved there too."""
+    lead = 0
+    while lead < len(messages) and messages[lead]["role"] == "system":
+        lead += 1
+    moved = [m for m in messages[lead:] if m["role"] == "system"] if anywhere else []
+    if lead + len(moved) <= 1:
         return messages
-    rest = [m for m in messages if m["role"] != "system"]
+    system = [m["content"] for m in messages[:lead] + moved]
+    rest = [m for m in messages[lead:] if not (anywhere and m["role"] == "system")]
     return [{"role": "system", "content": "\n\n".join(system)}, *rest]
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model.schema import ParameterRule, ParameterType
 
+from models.llm.reasoning_effort import REASONING_EFFORT_PARAMETER
+
 THINKING_PARAMETER = "enable_thinking"
 EXTRA_BODY_PARAMETER = "extra_body"
 
@@ -195,8 +197,27 @@ _EXTRA_BODY = _rule(
 )
 
 
+def _reasoning_effort(levels: tuple[str, ...]) -> ParameterRule:
+    return _rule(
+        REASONING_EFFORT_PARAMETER,
+        _S,
+        ("Reasoning effort", "推理强度", "推論の強さ"),
+        (
+            "How much the model reasons before answering (" + ", ".join(levels) + "). Unset: the "
+            "model's default.",
+            "模型回答前推理的程度（" + "、".join(levels) + "）。不设置：使用模型的默认值。",
+            "回答前にどれだけ推論するか（" + "、".join(levels) + "）。未設定：モデルのデフォルト。",
+        ),
+        options=list(levels),
+    )
+
+
 def parameter_rules(
-    context_size: int, *, structured_output: bool, thinking_switch: bool
+    context_size: int,
+    *,
+    structured_output: bool,
+    thinking_switch: bool,
+    reasoning_efforts: tuple[str, ...] = (),
 ) -> list[ParameterRule]:
     rules = []
     for name, kind, label, help_text, limits in SAMPLING_RULES:
@@ -207,5 +228,7 @@ def parameter_rules(
         rules += [_RESPONSE_FORMAT, _JSON_SCHEMA]
     if thinking_switch:
         rules.append(_THINKING)
+    if reasoning_efforts:
+        rules.append(_reasoning_effort(reasoning_efforts))
     rules.append(_EXTRA_BODY)
     return rules

@@ -16,7 +16,9 @@ from dify_plugin.errors.model import InvokeBadRequestError
 from models.llm import guided_json
 from models.llm.messages import tools_json
 from models.llm.parameters import EXTRA_BODY_PARAMETER, SAMPLING_RULES, THINKING_PARAMETER
+from models.llm.reasoning_effort import reasoning_effort_kwargs
 from models.llm.schema import LLMProfile
+from models.llm.tool_choice import tool_choice_json
 
 # Every sampling rule of the schema, passed through unchanged when set; both endpoints accept them
 # under these (Xinference's) names.
@@ -36,10 +38,13 @@ def chat_body(
     tools: Sequence[PromptMessageTool] | None,
     stop: Sequence[str] | None,
     stream: bool,
+    tool_choice: Any = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"model": uid, "messages": messages, **_common(parameters, stop, stream)}
     if tools:
         body["tools"] = tools_json(tools)
+        if (choice := tool_choice_json(tool_choice, [t.name for t in tools])) is not None:
+            body["tool_choice"] = choice
     if (response_format := _response_format(parameters)) is not None:
         body["response_format"] = guided_json.for_engine(response_format, profile.engine)
     thinking = parameters.get(THINKING_PARAMETER)
@@ -48,6 +53,8 @@ def chat_body(
             body["enable_thinking"] = thinking
         else:
             body["chat_template_kwargs"] = {"enable_thinking": thinking}
+    if effort := reasoning_effort_kwargs(profile.family, parameters):
+        body["chat_template_kwargs"] = body.get("chat_template_kwargs", {}) | effort
     return with_extra_body(body, parameters)
 
 

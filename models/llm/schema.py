@@ -18,6 +18,7 @@ from models._xinference.credentials import XinferenceCredentials
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity, resolve_override
 from models.llm.parameters import parameter_rules
+from models.llm.reasoning_effort import reasoning_efforts
 
 # Without a description: a context size most models have, and chat (what nearly every LLM serves).
 FALLBACK_CONTEXT_SIZE = 4096
@@ -37,6 +38,10 @@ class LLMProfile:
     # Reports `reasoning` but not `hybrid`: it thinks on every request (reasoning.py relies on it).
     always_thinks: bool = False
     structured_output: bool = False
+    # The engine enforces response_format (guided decoding); otherwise the plugin instructs and extracts.
+    schema_enforced: bool = False
+    family: str = ""  # model_family (custom models: the builtin family), else the model name
+    document: bool = False
     # Xinference reads a top-level `enable_thinking` from v1.17; `chat_template_kwargs` works from
     # v1.5.1 on. An API key cannot read /v1/cluster/version and we send no extra request, so the
     # version is inferred from the description: `model_engine` appears in it from v3.1 (> 1.17).
@@ -63,11 +68,16 @@ def resolve_profile(creds: XinferenceCredentials, description: ModelDescription 
         context_size=creds.context_size or (d.context_length if d else None) or FALLBACK_CONTEXT_SIZE,
         tool_call=chat and resolve_override(creds.function_calling, "tools" in abilities),
         vision=chat and resolve_override(creds.vision, "vision" in abilities or omni),
-        video=chat and ("video" in abilities or omni),
-        audio=chat and ("audio" in abilities or omni),
+        video=chat and resolve_override(creds.video, "video" in abilities or omni),
+        audio=chat and resolve_override(creds.audio, "audio" in abilities or omni),
+        # No Xinference LLM takes document parts (4.1: image_url, video_url, audio_url only).
+        document=chat and creds.document == "supported",
         thinking_switch=chat and resolve_override(creds.thinking, "hybrid" in abilities),
         always_thinks=chat and "reasoning" in abilities and "hybrid" not in abilities,
-        structured_output=chat and resolve_override(creds.structured_output, engine in _GUIDED_ENGINES),
+        # Every chat model: where the engine cannot enforce a schema, structured_output.py instructs.
+        structured_output=chat,
+        schema_enforced=chat and resolve_override(creds.structured_output, engine in _GUIDED_ENGINES),
+        family=(d.family or d.model_name) if d else "",
         thinking_top_level=bool(d and "model_engine" in d.raw),
         system_first=bool(d and d.raw.get("strict_system_first")),
         engine=engine,
@@ -94,6 +104,8 @@ def _features(p: LLMProfile) -> list[ModelFeature]:
         features.append(ModelFeature.VIDEO)
     if p.audio:
         features.append(ModelFeature.AUDIO)
+    if p.document:
+        features.append(ModelFeature.DOCUMENT)
     if p.structured_output:
         features.append(ModelFeature.STRUCTURED_OUTPUT)
     return features
@@ -101,5 +113,8 @@ def _features(p: LLMProfile) -> list[ModelFeature]:
 
 def _parameter_rules(p: LLMProfile) -> list[ParameterRule]:
     return parameter_rules(
-        p.context_size, structured_output=p.structured_output, thinking_switch=p.thinking_switch
+        p.context_size,
+        structured_output=p.structured_output,
+        thinking_switch=p.thinking_switch,
+        reasoning_efforts=reasoning_efforts(p.family) if p.mode is LLMMode.CHAT else (),
     )

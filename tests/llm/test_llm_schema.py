@@ -22,7 +22,7 @@ def test_chat_ability_means_chat_mode_with_the_reported_context_and_tool_feature
         entity = schema()
     assert entity.model_properties[ModelPropertyKey.MODE] == "chat"
     assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == 2048
-    assert entity.features == TOOLS
+    assert entity.features == [*TOOLS, F.STRUCTURED_OUTPUT]
     assert entity.model == "test-llm"
 
 
@@ -102,7 +102,7 @@ def test_schema_request_while_the_server_is_down_answers_from_safe_defaults():
         entity = schema()
     assert entity.model_properties[ModelPropertyKey.MODE] == "chat"
     assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == FALLBACK_CONTEXT_SIZE
-    assert entity.features == []
+    assert entity.features == [F.STRUCTURED_OUTPUT]  # every chat model
     assert rules(entity)["max_tokens"].max == FALLBACK_CONTEXT_SIZE
 
 
@@ -137,7 +137,7 @@ def test_overrides_pin_what_the_server_reports_wrongly():
             thinking="unsupported",
         )
     assert entity.model_properties[ModelPropertyKey.CONTEXT_SIZE] == 8192
-    assert entity.features == []
+    assert entity.features == [F.STRUCTURED_OUTPUT]  # every chat model
     assert "enable_thinking" not in rules(entity)
     assert rules(entity)["max_tokens"].max == 8192
 
@@ -145,8 +145,8 @@ def test_overrides_pin_what_the_server_reports_wrongly():
 def test_switch_credentials_may_arrive_as_booleans_or_strings():
     with responses.RequestsMock() as mock:
         add_description(mock)
-        assert schema(tls_verify=False).features == TOOLS
-        assert schema(tls_verify="true").features == TOOLS
+        assert schema(tls_verify=False).features == [*TOOLS, F.STRUCTURED_OUTPUT]
+        assert schema(tls_verify="true").features == [*TOOLS, F.STRUCTURED_OUTPUT]
 
 
 def test_schema_is_cached_per_server_uid_and_key():

@@ -16,15 +16,16 @@ from tests.llm.support import add_description
 @pytest.mark.parametrize(
     ("abilities", "engine", "expected"),
     [
-        (["chat"], "Transformers", []),
-        (["chat", "tools"], "Transformers", TOOLS),
-        (["chat", "vision"], "Transformers", [F.VISION]),
-        (["chat", "audio"], "Transformers", [F.AUDIO]),
-        (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO]),
+        # STRUCTURED_OUTPUT on every chat model: enforced by vLLM/SGLang/llama.cpp, instructed elsewhere
+        (["chat"], "Transformers", [F.STRUCTURED_OUTPUT]),
+        (["chat", "tools"], "Transformers", [*TOOLS, F.STRUCTURED_OUTPUT]),
+        (["chat", "vision"], "Transformers", [F.VISION, F.STRUCTURED_OUTPUT]),
+        (["chat", "audio"], "Transformers", [F.AUDIO, F.STRUCTURED_OUTPUT]),
+        (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO, F.STRUCTURED_OUTPUT]),
         (["chat"], "vLLM", [F.STRUCTURED_OUTPUT]),
         (["chat"], "SGLang", [F.STRUCTURED_OUTPUT]),
         (["chat"], "llama.cpp", [F.STRUCTURED_OUTPUT]),
-        (["chat"], "MLX", []),
+        (["chat"], "MLX", [F.STRUCTURED_OUTPUT]),
     ],
 )
 def test_features_follow_abilities_and_engine(abilities, engine, expected):
