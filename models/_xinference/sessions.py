@@ -21,6 +21,7 @@ from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 
 from models._xinference.credentials import XinferenceCredentials
+from models._xinference.keepalive import KeepAliveAdapter
 
 _MAX_POOLED_SESSIONS = 64
 _sessions: dict[tuple[str, str, bool], requests.Session] = {}
@@ -44,7 +45,7 @@ def pooled_session(credentials: XinferenceCredentials) -> requests.Session:
 
 def _new_session(credentials: XinferenceCredentials) -> requests.Session:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=128, max_retries=0)
+    adapter = KeepAliveAdapter(pool_connections=4, pool_maxsize=128)  # urllib3 never retries (keepalive.py)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # Resolved here, once: the proxies requests would pick for this server (NO_PROXY honoured) and the
