@@ -103,10 +103,17 @@ class DescriptionCache:
     hammered by every schema request Dify makes while listing models."""
 
     def __init__(
-        self, ttl: float = 300.0, failure_ttl: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = 300.0,
+        failure_ttl: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 1024,
     ):
         self.ttl = ttl
         self.failure_ttl = failure_ttl
+        # Bounded: a plugin process that lives for months sees every (server, uid, key) any tenant
+        # ever used; expired entries are only replaced when the same key comes back.
+        self.max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: dict[CacheKey, tuple[float, ModelDescription | Exception]] = {}
@@ -122,12 +129,24 @@ class DescriptionCache:
         try:
             description = fetch()  # network I/O: deliberately outside the lock
         except Exception as exc:
-            with self._lock:
-                self._entries[key] = (self._clock() + self.failure_ttl, exc)
+            self._store(key, self.failure_ttl, exc)
             raise
-        with self._lock:
-            self._entries[key] = (self._clock() + self.ttl, description)
+        self._store(key, self.ttl, description)
         return description
+
+    def _store(self, key: CacheKey, ttl: float, value: ModelDescription | Exception) -> None:
+        now = self._clock()
+        with self._lock:
+            self._entries.pop(key, None)  # re-inserted last: the oldest entries are the first to go
+            if len(self._entries) >= self.max_entries:
+                for old in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+                    del self._entries[old]
+                while len(self._entries) >= self.max_entries:
+                    del self._entries[next(iter(self._entries))]
+            self._entries[key] = (now + ttl, value)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def peek(self, key: CacheKey) -> ModelDescription | None:
         """A fresh cached description, or None; never fetches."""
