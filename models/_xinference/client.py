@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
-from models._xinference import keepalive, retry, server_faults
+from models._xinference import keepalive, relaunch, retry, server_faults
 from models._xinference.bodies import encode_json, read_body, read_json
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, response_error, transport_error
@@ -209,6 +209,8 @@ class XinferenceClient:
             if failure is None:
                 logger.info("%s %s: HTTP %s, retrying", method, path, response.status_code)
                 continue
+            if method == "POST":  # an inference request: was the model relaunched as another?
+                failure = relaunch.explain_failure(self, failure)
             raise redact(failure, c.api_key)
 
     def _failure_unless_retried(

@@ -56,3 +56,30 @@ def test_schema_cache_is_bounded():
     for i in range(20):
         cache.get("llm", "m", {"server_url": f"http://s{i}"}, lambda: None)
     assert len(cache._entries) <= 4
+
+
+def test_a_remembered_failure_raised_again_and_again_does_not_grow():
+    """Raising one stored exception object again prepends every raise's frames to its traceback (19 KB a
+    call against a refused server, bench/uptime.py): each raise gets a copy, same type, message and fields."""
+    from models._xinference.errors import status_error
+
+    cache = DescriptionCache()
+    original = status_error(400, "Bad Request", "Model not found", "the description of 'm'")
+    original.missing_model_uid = "m"
+
+    def fail():
+        raise original
+
+    raised = []
+    for _ in range(200):
+        try:
+            cache.get(("http://s", "m", ""), fail)
+        except Exception as exc:
+            raised.append(exc)
+    depth, tb = 0, raised[-1].__traceback__
+    while tb:
+        depth, tb = depth + 1, tb.tb_next
+    assert depth < 5
+    last = raised[-1]
+    assert type(last) is type(original) and str(last) == str(original)
+    assert last.status_code == 400 and last.missing_model_uid == "m"
