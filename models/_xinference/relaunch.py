@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from dify_plugin.errors.model import InvokeError
 
 from models._xinference.model_info import DESCRIPTIONS, ModelDescription
+from models._xinference.schemas import SCHEMAS
 
 if TYPE_CHECKING:
     from models._xinference.client import XinferenceClient
@@ -38,6 +39,8 @@ def explain_failure(client: XinferenceClient, err: Exception) -> Exception:
     except InvokeError:
         return err  # gone, or the server is failing: the error as it is, and no stale description kept
     change = difference(before, now)
+    if change:
+        SCHEMAS.clear()  # built from the old description a moment ago, during this very call
     if change and isinstance(err, InvokeError):
         uid = client.credentials.model_uid
         note = (

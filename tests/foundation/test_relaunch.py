@@ -8,6 +8,7 @@ import responses
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeServerUnavailableError
 
 from models._xinference.model_info import DESCRIPTIONS
+from models._xinference.schemas import SCHEMAS
 from tests.foundation.client_support import CHAT, client
 from tests.helpers import SERVER, fixture_bytes, fixture_json
 
@@ -29,6 +30,7 @@ def _cached_chat_model(mock, c):
 
 def test_a_failure_from_a_relaunched_model_says_what_changed_and_refreshes_the_description():
     c = client()
+    SCHEMAS.get("llm", "m", {"server_url": SERVER}, lambda: None)
     with responses.RequestsMock() as mock:
         _cached_chat_model(mock, c)
         mock.post(CHAT, status=500, json=CHAT_ON_GENERATE)
@@ -45,6 +47,7 @@ def test_a_failure_from_a_relaunched_model_says_what_changed_and_refreshes_the_d
     assert "not the one the plugin knew" in message
     assert "test-tiny-qwen2 (llm: chat, generate, tools; context 2048), now test-tiny-qwen2-base" in message
     assert not c.cached_description().has("chat")  # the next call and schema follow the new model
+    assert not SCHEMAS._entries  # schemas built from the old description during this call are gone
 
 
 def test_the_same_model_failing_gets_no_note_and_keeps_one_recheck():

@@ -1,0 +1,152 @@
+"""What happens around the answer, on a real Xinference 4.1.0 of its own (fault_server.py), through the
+one plugin process of the run: the server restarted between two calls, the model's process killed
+mid-stream (SIGKILL, as the OOM killer does), and a UID relaunched as a different model.
+
+The tests run in file order and share the fault server; each leaves the model serving for the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.real.fault_server import MODELS, PYTHON, UID, FaultServer
+from tests.real.support import HELLO, call, credentials, error_of, llm_text, ok
+from tools.console import payloads
+
+pytestmark = [
+    pytest.mark.real,
+    # each test (re)starts the server or relaunches the model: minutes on a busy 2-core machine
+    pytest.mark.timeout(1200),
+    pytest.mark.skipif(not (PYTHON and MODELS), reason="needs the 4.1.0 venv and models (make test-real)"),
+]
+
+USER = [{"role": "user", "content": "Hello, who are you?"}]
+TIMEOUT = 30  # the model's Invoke timeout in these tests (s)
+
+
+@pytest.fixture(scope="module")
+def fault():
+    server = FaultServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _creds(fault: FaultServer, **extra):
+    return credentials(UID, fault.url, invoke_timeout=str(TIMEOUT), **extra)
+
+
+def _chat(fault: FaultServer, *, stream: bool, **extra) -> dict:
+    params = {"temperature": 0, "max_tokens": 64}
+    return payloads.invoke_llm("my-llm", _creds(fault, **extra), USER, parameters=params, stream=stream)
+
+
+def _timed_error(plugin, data: dict) -> tuple[dict, float]:
+    t0 = time.monotonic()
+    err = error_of(plugin, data, timeout=TIMEOUT + 30)
+    return err, time.monotonic() - t0
+
+
+def test_server_restarted_between_two_calls(plugin, fault):
+    for stream in (True, False):
+        assert llm_text(ok(plugin, _chat(fault, stream=stream))) == HELLO
+    fault.stop()
+    for stream in (True, False):  # during the outage: fast, and named as what it is
+        err, took = _timed_error(plugin, _chat(fault, stream=stream, max_retries="1"))
+        assert err["error_type"] == "InvokeConnectionError", err
+        assert "could not connect" in err["message"] and "Connection refused" in err["message"], err
+        assert took < 5, f"a refused connection took {took:.1f} s to report"
+    fault.start()  # the same port, the model launched again
+    # the plugin's pooled connections point at the dead process: no stale-connection error reaches Dify
+    for stream in (True, False):
+        assert llm_text(ok(plugin, _chat(fault, stream=stream))) == HELLO
+
+
+class _Throttle:
+    """Keeps the model's processes stopped except for 5 ms slices, so the tiny model (a dozen tokens in
+    a few ms) is still generating when the first chunk reaches the plugin, and the kill lands mid-stream."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _signal(self, sig: int) -> None:
+        for pid in self.pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            self._signal(signal.SIGSTOP)
+            self.done.wait(0.2)
+            self._signal(signal.SIGCONT)
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+        self._signal(signal.SIGCONT)
+
+
+def _kill_mid_stream(plugin, fault: FaultServer):
+    """One streamed chat during which the model's processes are SIGKILLed at the first chunk."""
+    killed: list[int] = []
+
+    def on_chunk(_chunk: dict) -> None:
+        if not killed:
+            killed.extend(fault.kill_model())
+
+    t0 = time.monotonic()
+    with _Throttle(fault.model_processes()):
+        result = plugin.call(_chat(fault, stream=True, max_retries="0"), TIMEOUT + 30, on_chunk)
+    return result, killed, time.monotonic() - t0
+
+
+def test_model_process_killed_mid_stream(plugin, fault):
+    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
+    result, killed, took = _kill_mid_stream(plugin, fault)
+    assert result.ended and killed, "the stream never delivered a chunk"
+    assert result.error is not None, f"a cut-off stream passed as an answer: {llm_text(result.chunks)!r}"
+    typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
+    assert result.error["error_type"] in typed, result.error
+    assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
+    print(f"killed {killed} mid-stream: {result.error['error_type']} after {took:.1f} s: {result.error}")
+    # Xinference's worker relaunches a model whose process died (unbounded by default)
+    if not fault.wait_until_serving(240):
+        fault.terminate_model()
+        fault.launch(fault.chat_launch())
+    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
+
+
+def test_uid_relaunched_as_a_different_model(plugin, fault):
+    """A chat + tools model (context 2,048) replaced under the same UID by a generate-only one (1,024),
+    with no call in between: what the plugin reports before and after it notices."""
+    schema = payloads.schema("llm", "my-llm", _creds(fault))
+    before = ok(plugin, schema)[-1]["model_schema"]
+    assert llm_text(ok(plugin, _chat(fault, stream=False))) == HELLO
+    fault.terminate_model()
+    fault.launch(fault.generate_launch())
+    first = call(plugin, _chat(fault, stream=False), timeout=TIMEOUT + 30)
+    second = call(plugin, _chat(fault, stream=False), timeout=TIMEOUT + 30)
+    after = ok(plugin, schema)[-1]["model_schema"]
+    print("before:", before["model_properties"], "first:", first.error, "second:", second.error)
+    print("after:", after["model_properties"])
+    assert first.error is not None and second.error is None, (first.error, second.error)
+    # the first call still went out as a chat (described as before); its error says why, and what changed
+    assert "not the one the plugin knew" in first.error["message"], first.error
+    assert "now test-tiny-qwen2-tools-base (llm: generate; context 1024)" in first.error["message"]
+    assert after["model_properties"]["mode"] == "completion"
+    assert after["model_properties"]["context_size"] == 1024
