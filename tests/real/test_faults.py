@@ -64,6 +64,7 @@ def test_server_restarted_between_two_calls(plugin, fault):
         assert err["error_type"] == "InvokeConnectionError", err
         assert "could not connect" in err["message"] and "Connection refused" in err["message"], err
         assert took < 5, f"a refused connection took {took:.1f} s to report"
+        print(f"outage, stream={stream}: {err['error_type']} after {took:.2f} s")
     fault.start()  # the same port, the model launched again
     # the plugin's pooled connections point at the dead process: no stale-connection error reaches Dify
     for stream in (True, False):
