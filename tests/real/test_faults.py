@@ -74,8 +74,9 @@ def test_server_restarted_between_two_calls(plugin, fault):
 
 
 class _Throttle:
-    """Keeps the model's processes stopped except for 5 ms slices, so the tiny model (a dozen tokens in
-    a few ms) is still generating when the first chunk reaches the plugin, and the kill lands mid-stream."""
+    """Keeps the model's processes stopped except for 1 ms slices every half second, so the tiny model (a
+    dozen tokens in a few ms) is still generating when the first chunk reaches the plugin, and the kill
+    lands mid-stream."""
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
@@ -90,9 +91,9 @@ class _Throttle:
     def _run(self) -> None:
         while not self.done.is_set():
             self._signal(signal.SIGSTOP)
-            self.done.wait(0.2)
+            self.done.wait(0.5)
             self._signal(signal.SIGCONT)
-            time.sleep(0.005)
+            time.sleep(0.001)
 
     def __enter__(self):
         self.thread.start()
@@ -118,25 +119,32 @@ def _kill_mid_stream(plugin, fault: FaultServer):
     return result, killed, time.monotonic() - t0
 
 
-def test_model_process_killed_mid_stream(plugin, fault):
-    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
-    result, killed, took = _kill_mid_stream(plugin, fault)
-    assert result.ended and killed, "the stream never delivered a chunk"
-    text = llm_text(result.chunks)
-    assert result.error is not None, (
-        "the whole answer came before the kill: the throttle did not hold the model back"
-        if text == HELLO
-        else f"a cut-off stream passed as an answer: {text!r}"
-    )
-    typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
-    assert result.error["error_type"] in typed, result.error
-    assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
-    print(f"killed {killed} mid-stream: {result.error['error_type']} after {took:.1f} s: {result.error}")
-    # Xinference's worker relaunches a model whose process died (unbounded by default)
+def _serving_again(plugin, fault: FaultServer) -> None:
+    """Xinference's worker relaunches a model whose process died (unbounded by default); then the same
+    plugin process serves it again."""
     if not fault.wait_until_serving(240):
         fault.terminate_model()
         fault.launch(fault.chat_launch())
     assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
+
+
+def test_model_process_killed_mid_stream(plugin, fault):
+    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
+    for _attempt in range(3):  # a loaded machine may still let the whole answer out before the kill
+        result, killed, took = _kill_mid_stream(plugin, fault)
+        assert result.ended and killed, "the stream never delivered a chunk"
+        text = llm_text(result.chunks)
+        if result.error is None and text == HELLO:
+            print(f"the whole answer came before the kill ({killed}); again")
+            _serving_again(plugin, fault)
+            continue
+        break
+    assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
+    typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
+    assert result.error["error_type"] in typed, result.error
+    assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
+    print(f"killed {killed} mid-stream: {result.error['error_type']} after {took:.1f} s: {result.error}")
+    _serving_again(plugin, fault)
 
 
 def test_uid_relaunched_as_a_different_model(plugin, fault):
