@@ -139,7 +139,11 @@ def test_model_process_killed_mid_stream(plugin, fault):
             _serving_again(plugin, fault)
             continue
         break
-    assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
+    assert result.error is not None, (
+        "three times the whole answer came before the kill"
+        if text == HELLO
+        else f"a cut-off stream passed as an answer: {text!r}"
+    )
     typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
     assert result.error["error_type"] in typed, result.error
     assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
