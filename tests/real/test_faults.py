@@ -74,9 +74,10 @@ def test_server_restarted_between_two_calls(plugin, fault):
 
 
 class _Throttle:
-    """Keeps the model's processes stopped except for 1 ms slices every half second, so the tiny model (a
-    dozen tokens in a few ms) is still generating when the first chunk reaches the plugin, and the kill
-    lands mid-stream."""
+    """Keeps the model's processes stopped but for short slices half a second apart, each slice half again
+    as long as the last (2 ms up to 50 ms): the tiny model writes a dozen tokens in a few ms, so unthrottled
+    it would finish before its first chunk reached the plugin; with the slices, the slice that yields the
+    first chunk is about as short as one can be, and the kill lands mid-stream."""
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
@@ -89,11 +90,13 @@ class _Throttle:
                 os.kill(pid, sig)
 
     def _run(self) -> None:
+        running = 0.002
         while not self.done.is_set():
             self._signal(signal.SIGSTOP)
             self.done.wait(0.5)
             self._signal(signal.SIGCONT)
-            time.sleep(0.001)
+            time.sleep(running)
+            running = min(running * 1.5, 0.05)
 
     def __enter__(self):
         self.thread.start()
