@@ -74,10 +74,9 @@ def test_server_restarted_between_two_calls(plugin, fault):
 
 
 class _Throttle:
-    """Keeps the model's processes stopped but for short slices half a second apart, each slice half again
-    as long as the last (2 ms up to 50 ms): the tiny model writes a dozen tokens in a few ms, so unthrottled
-    it would finish before its first chunk reached the plugin; with the slices, the slice that yields the
-    first chunk is about as short as one can be, and the kill lands mid-stream."""
+    """Keeps the model's processes stopped but for 5 ms slices every 0.2 s: the tiny model writes a dozen
+    tokens in a few ms, so unthrottled it would finish before its first chunk reached the plugin; held
+    back, it is still generating when the kill lands. (Longer pauses starved it past the read timeout.)"""
 
     def __init__(self, pids: list[int]) -> None:
         self.pids = pids
@@ -90,13 +89,11 @@ class _Throttle:
                 os.kill(pid, sig)
 
     def _run(self) -> None:
-        running = 0.002
         while not self.done.is_set():
             self._signal(signal.SIGSTOP)
-            self.done.wait(0.5)
+            self.done.wait(0.2)
             self._signal(signal.SIGCONT)
-            time.sleep(running)
-            running = min(running * 1.5, 0.05)
+            time.sleep(0.005)
 
     def __enter__(self):
         self.thread.start()
@@ -133,20 +130,22 @@ def _serving_again(plugin, fault: FaultServer) -> None:
 
 def test_model_process_killed_mid_stream(plugin, fault):
     assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
-    for _attempt in range(3):  # a loaded machine may still let the whole answer out before the kill
+    # The kill must land between the first chunk and the last: on a loaded machine the whole answer may
+    # still come first, or the held-back model no chunk before the read timeout; such a try is repeated.
+    for _attempt in range(3):
         result, killed, took = _kill_mid_stream(plugin, fault)
-        assert result.ended and killed, "the stream never delivered a chunk"
+        assert result.ended
         text = llm_text(result.chunks)
+        if not killed:
+            print(f"no chunk before the kill could land ({result.error}); again")
+            continue
         if result.error is None and text == HELLO:
             print(f"the whole answer came before the kill ({killed}); again")
             _serving_again(plugin, fault)
             continue
         break
-    assert result.error is not None, (
-        "three times the whole answer came before the kill"
-        if text == HELLO
-        else f"a cut-off stream passed as an answer: {text!r}"
-    )
+    assert killed and not (result.error is None and text == HELLO), "three tries, no kill mid-stream"
+    assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
     typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
     assert result.error["error_type"] in typed, result.error
     assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
