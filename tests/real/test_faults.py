@@ -108,15 +108,16 @@ class _Throttle:
 def _kill_mid_stream(plugin, fault: FaultServer):
     """One streamed chat during which the model's processes are SIGKILLed at the first chunk."""
     killed: list[int] = []
+    killed_at = [0.0]
 
     def on_chunk(_chunk: dict) -> None:
         if not killed:
             killed.extend(fault.kill_model())
+            killed_at[0] = time.monotonic()
 
-    t0 = time.monotonic()
     with _Throttle(fault.model_processes()):
-        result = plugin.call(_chat(fault, stream=True, max_retries="0"), TIMEOUT + 30, on_chunk)
-    return result, killed, time.monotonic() - t0
+        result = plugin.call(_chat(fault, stream=True, max_retries="0"), TIMEOUT + 60, on_chunk)
+    return result, killed, time.monotonic() - killed_at[0]
 
 
 def _serving_again(plugin, fault: FaultServer) -> None:
@@ -148,8 +149,9 @@ def test_model_process_killed_mid_stream(plugin, fault):
     assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
     typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
     assert result.error["error_type"] in typed, result.error
-    assert took < TIMEOUT + 5, f"the error came after {took:.0f} s"
-    print(f"killed {killed} mid-stream: {result.error['error_type']} after {took:.1f} s: {result.error}")
+    # the timeout bounds each wait for the next piece: the error comes within it of the kill
+    assert took < TIMEOUT + 5, f"the error came {took:.0f} s after the kill"
+    print(f"killed {killed} mid-stream: {result.error['error_type']} {took:.1f} s later: {result.error}")
     _serving_again(plugin, fault)
 
 
