@@ -59,4 +59,21 @@ BUDGETS: dict[str, Budget] = {
         "Plugin-added, 4,096 dims from a floats-only server (in process)", None, "%"
     ),
     "inproc_rerank256_added": Budget("Plugin-added, rerank of 256 documents (in process)", None, "ms"),
+    # bench/uptime.py: 20,000 mixed calls through one plugin process (--quick: 3,000), one set of
+    # credentials per model, then 2,000 distinct ones; growth and deltas are measured after warm-up
+    "uptime_rss_growth": Budget("Uptime: RSS growth after warm-up", 5, "MB"),
+    "uptime_fds_delta": Budget("Uptime: open FDs, end - after warm-up", 0, "FDs"),
+    "uptime_threads_delta": Budget("Uptime: threads, end - after warm-up", 0, "threads"),
+    "uptime_unexpected": Budget("Uptime: calls that did not end as expected", 0, "calls", "=="),
+    "uptime_creds_rss_growth": Budget("Uptime, 2,000 credentials: RSS growth after warm-up", 5, "MB"),
+    # 64 pooled sessions (sessions.py), each holding the connections it had in use at once: ±2 in flux
+    "uptime_creds_fds_delta": Budget("Uptime, 2,000 credentials: open FDs, end - after warm-up", 2, "FDs"),
+    # gevent's resolver pool (the SDK patches sockets with gevent) grows to the peak of concurrent connects
+    # (at most 10) and keeps its threads: with 2,000 sessions a new peak of 2 may come after warm-up
+    "uptime_creds_threads_delta": Budget(
+        "Uptime, 2,000 credentials: threads, end - after warm-up", 1, "threads"
+    ),
+    "uptime_creds_unexpected": Budget(
+        "Uptime, 2,000 credentials: calls not ended as expected", 0, "calls", "=="
+    ),
 }

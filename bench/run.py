@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import embed, floor, llm, process, tokens
+from bench import embed, floor, llm, process, tokens, uptime
 from bench.common import AdapterCounter, Result, Target
 from bench.report import REPO, check, json_safe, machine, table
 
@@ -60,7 +60,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--api-key", default=None, help="API key for a real server with auth on (default: none)"
     )
     parser.add_argument(
-        "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process floor"
+        "--only", nargs="*", default=None, help="run only these groups: llm embed tokens process floor uptime"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -145,7 +145,7 @@ def _measure(keys: list[str], fn: Callable[[], Result | list[Result]]) -> list[R
 def measure(args: argparse.Namespace) -> list[Result]:
     pick = 1 if args.quick else 0
     n = {k: v[pick] for k, v in REPS.items()}
-    groups = set(args.only or ["llm", "embed", "tokens", "process", "floor"])
+    groups = set(args.only or ["llm", "embed", "tokens", "process", "floor", "uptime"])
     results: list[Result] = []
     with _target(args) as target:
         if "llm" in groups:
@@ -173,6 +173,8 @@ def measure(args: argparse.Namespace) -> list[Result]:
     if "floor" in groups and not args.real:  # the floor answers constants: a synthetic server only
         keys = [f"{view}_{name}_added" for view in floor.VIEWS for name in floor.FIGURES]
         results += _measure(keys, lambda: floor.measure(args.quick))
+    if "uptime" in groups and not args.real:  # errors of every kind need the replay server
+        results += _measure(sorted(uptime.KEYS), lambda: uptime.measure(args.quick))
     return results
 
 
@@ -186,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = data["results"]
         print(table([r for r in rows if r["key"] not in floor.KEYS]))
         print(floor.table([r for r in rows if r["key"] in floor.KEYS]))
-        return check(rows, floor.KEYS if data["machine"]["target"].startswith("real") else frozenset())
+        return check(
+            rows, floor.KEYS | uptime.KEYS if data["machine"]["target"].startswith("real") else frozenset()
+        )
     load_before = os.getloadavg()
     results = measure(args)
     rows = [json_safe(r.as_json()) for r in results]
@@ -205,4 +209,4 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.only is not None:
         return 0 if not args.check else int(any(r["pass"] is False for r in rows))
-    return check(rows, floor.KEYS if args.real else frozenset()) if args.check else 0
+    return check(rows, floor.KEYS | uptime.KEYS if args.real else frozenset()) if args.check else 0

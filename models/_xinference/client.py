@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
-from models._xinference import retry, server_faults
+from models._xinference import keepalive, relaunch, retry, server_faults
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import (
     HTTPStatusError,
@@ -189,12 +189,19 @@ class XinferenceClient:
         if form is not None:
             kwargs["data"], kwargs["files"] = form
         budget = retry.RetryBudget.start(c.max_retries, c.timeout)
+        resend_fresh, resent = False, False  # once, on a new connection: keepalive.py says why it is safe
         while True:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                response = self.session.request(method, c.server_url + path, **kwargs)
+                sender = keepalive.send_on_fresh_connection if resend_fresh else keepalive.send_as_is
+                resend_fresh = False
+                response = sender(self.session.request, method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
+                if not resent and keepalive.lost_on_stale_connection(exc):
+                    logger.info("%s %s: kept-alive connection closed by the server, resending", method, path)
+                    resend_fresh = resent = True
+                    continue
                 if retry.is_unsent_connection_failure(exc) and budget.wait_before_retry(
                     retry.backoff_delay(budget.attempt)
                 ):
@@ -210,6 +217,8 @@ class XinferenceClient:
             if failure is None:
                 logger.info("%s %s: HTTP %s, retrying", method, path, response.status_code)
                 continue
+            if method == "POST":  # an inference request: was the model relaunched as another?
+                failure = relaunch.explain_failure(self, failure)
             raise redact(failure, c.api_key)
 
     def _failure_unless_retried(

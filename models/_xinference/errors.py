@@ -23,7 +23,8 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference.hints import connect_hints, proxy_hint
+from models._xinference import connection_faults
+from models._xinference.hints import proxy_hint
 from models._xinference.server_faults import input_fault, worker_down_hint
 
 _EXCERPT = 480  # long server messages keep their head and tail: the reason is often at the end
@@ -191,7 +192,8 @@ def read_limited(response: requests.Response, limit: int) -> bytes:
 
 
 def transport_error(exc: requests.RequestException, server_url: str, what: str) -> InvokeError:
-    """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError."""
+    """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError, worded by
+    what happened (connection_faults.py)."""
     if isinstance(exc, requests.exceptions.ProxyError):
         problem = (
             f"the HTTP proxy set in the plugin daemon's environment failed ({_root_cause(exc)})"
@@ -203,17 +205,10 @@ def transport_error(exc: requests.RequestException, server_url: str, what: str) 
             "the TLS certificate could not be verified. Trust it by setting REQUESTS_CA_BUNDLE on the plugin "
             "daemon to a CA file that signs it, or turn off 'Verify TLS certificate' for this model"
         )
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        problem = "timed out while connecting; is the host up and the port open?" + connect_hints(server_url)
     elif isinstance(exc, requests.exceptions.ReadTimeout) or _read_timed_out(exc):
         problem = "the server stopped answering for longer than the configured timeout"
-    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        problem = "the connection was cut while the answer was being received"
-    elif isinstance(exc, requests.exceptions.ConnectionError):
-        problem = f"could not connect ({_root_cause(exc)}); check Server URL and that Xinference is running"
-        problem += connect_hints(server_url)
-    else:
-        problem = _squash(str(exc))
+    else:  # could not connect / closed or reset before answering / cut off mid-answer
+        problem = connection_faults.describe(exc, server_url, _root_cause(exc)) or _squash(str(exc))
     return InvokeConnectionError(f"{what} at {server_url}: {problem}")
 
 

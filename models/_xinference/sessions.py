@@ -27,6 +27,7 @@ from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import bad_response, read_limited, redact, transport_error
+from models._xinference.keepalive import KeepAliveAdapter
 from models._xinference.process_state import on_reset
 
 _MAX_POOLED_SESSIONS = 64
@@ -59,7 +60,7 @@ on_reset(_forget_sessions)
 
 def _new_session(credentials: XinferenceCredentials) -> requests.Session:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=128, max_retries=0)
+    adapter = KeepAliveAdapter(pool_connections=4, pool_maxsize=128)  # urllib3 never retries (keepalive.py)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # Resolved here, once: the proxies requests would pick for this server (NO_PROXY honoured) and the

@@ -102,7 +102,10 @@ def test_misbehaviour(plugin, hostile, case, action):
     extra = {"invoke_timeout": "5"} if case == "loading" else {}
     _check(_call(plugin, request(action, url, **extra), what), expected, what, action)
     if case in ("silent", "reset", "reset0", "429", "401", "403", "redirect"):
-        assert len([r for r in hostile.requests_for(url) if r[0] == "POST"]) == 1, f"{what} was re-sent"
+        posts = len([r for r in hostile.requests_for(url) if r[0] == "POST"])
+        # reset0 on the kept-alive connection the model description came over: to the plugin that looks
+        # like an idle close, so it is resent once on a new connection (keepalive.py), and never again
+        assert posts == (2 if case == "reset0" else 1), f"{what} was sent {posts} times"
     _still_serving(plugin, hostile)
 
 

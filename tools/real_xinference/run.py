@@ -92,6 +92,16 @@ def _release_env(rel: Release) -> dict[str, str]:
     return {"XINFERENCE_REAL_RELEASE": rel.version}
 
 
+def _fault_server_env(py: Path, models: dict[str, Path], rel: Release) -> dict[str, str]:
+    """What tests/real/test_faults.py needs to run a server of its own (4.1.0 only): it stops it."""
+    if rel.version != DEFAULT:
+        return {}
+    return {
+        "XINFERENCE_REAL_PYTHON": str(py),
+        "XINFERENCE_REAL_MODELS": json.dumps({"tools": str(models["tools"])}),
+    }
+
+
 def phase_open(
     py: Path,
     models: dict[str, Path],
@@ -119,6 +129,7 @@ def phase_open(
             "XINFERENCE_REAL_PID": str(server.pid),
             "XINFERENCE_REAL_UIDS": json.dumps({role: m.uid for role, m in launches.items()}),
             **_release_env(rel),
+            **_fault_server_env(py, models, rel),
         }
         if serve:  # development: keep the server up and let the developer run pytest by hand
             print("\n".join(f"export {k}='{v}'" for k, v in env.items()), flush=True)

@@ -1,0 +1,99 @@
+"""A real Xinference 4.1.0 of its own for test_faults.py, which stops, restarts and kills parts of it.
+
+It is not the shared open server: stopping this one breaks no other test. run.py passes what it needs:
+XINFERENCE_REAL_PYTHON (the cached venv's python) and XINFERENCE_REAL_MODELS (JSON: role -> model path).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools" / "real_xinference"
+PYTHON = os.environ.get("XINFERENCE_REAL_PYTHON", "")
+MODELS: dict[str, str] = json.loads(os.environ.get("XINFERENCE_REAL_MODELS") or "{}")
+UID = "fault-llm"
+
+
+def _tools():
+    if str(TOOLS) not in sys.path:
+        sys.path.insert(0, str(TOOLS))
+    import processes
+    import server
+    import specs
+
+    return processes, server, specs
+
+
+class FaultServer:
+    """One xinference-local with the tiny chat + tools model as UID, on a port that survives restarts."""
+
+    def __init__(self) -> None:
+        self.processes, server, self.specs = _tools()
+        self.server = server.XinferenceServer(Path(PYTHON), "faults")
+        self.url = self.server.url
+        self._before_launch: set[int] = set()
+
+    def chat_launch(self):
+        path = Path(MODELS["tools"])
+        spec = self.specs.chat_spec("test-tiny-qwen2-tools", path, "tiny chat + tools model")
+        return self.specs.Launch(UID, "LLM", spec)
+
+    def generate_launch(self):
+        """Another model under the same UID: generate-only (no chat, no tools), half the context."""
+        spec = self.specs.generate_spec("test-tiny-qwen2-tools-base", Path(MODELS["tools"]))
+        spec["context_length"] = 1024
+        return self.specs.Launch(UID, "LLM", spec)
+
+    def start(self, launch=None) -> None:
+        self.server.start()
+        self.launch(launch or self.chat_launch())
+
+    def launch(self, launch) -> None:
+        self._before_launch = set(self.processes.members(self.server.pid))
+        self.server.register_and_launch([launch])
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def terminate_model(self) -> None:
+        self.server.request("DELETE", f"/v1/models/{UID}")
+
+    def model_processes(self) -> list[int]:
+        """The processes that appeared with the launch: the model's own sub-pool (and its children)."""
+        return sorted(set(self.processes.members(self.server.pid)) - self._before_launch)
+
+    def kill_model(self) -> list[int]:
+        """SIGKILL the model's processes, as the kernel's OOM killer does."""
+        pids = self.model_processes()
+        assert pids, "no model process found"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return pids
+
+    def description(self) -> dict | None:
+        try:
+            r = self.server.http.get(f"{self.url}/v1/models/{UID}", timeout=5)
+        except requests.RequestException:
+            return None
+        return r.json() if r.status_code == 200 else None
+
+    def wait_until_serving(self, timeout: float) -> bool:
+        """True once a chat succeeds again (a recovered model is listed before it can chat)."""
+        deadline = time.monotonic() + timeout
+        body = {"model": UID, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8}
+        while time.monotonic() < deadline:
+            try:
+                r = self.server.http.post(f"{self.url}/v1/chat/completions", json=body, timeout=30)
+                if r.status_code == 200:
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        return False
