@@ -31,6 +31,7 @@ class _Describer(Protocol):
 
     def quick(self, timeout: float) -> Any: ...
 
+
 RECHECK_STATUSES = frozenset({400, 404, 422, 500})
 RECHECK_TIMEOUT = 5.0  # seconds: the re-read must not make a failing call much slower
 
