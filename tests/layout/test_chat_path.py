@@ -35,7 +35,7 @@ ON_THE_PATH = {
     "models/llm/structured_output.py",
     "models/llm/tool_choice.py",
     "models/llm/reasoning_effort.py",
-    "models/llm/reasoning_replay.py",
+    "models/llm/reasoning_request.py",
 }
 
 
