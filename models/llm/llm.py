@@ -1,9 +1,10 @@
 """Xinference chat / generate models as a Dify LLM: the SDK contract and the routing between modes.
 
 One invocation, in order: the profile (schema.py) from the cached description and the admin's
-overrides; the request (messages.py, request.py); the routing below, blocking, streamed, or one
-blocking call for a server that refuses streamed tools; the answer (answers.py, streams.py, read
-with reasoning.py and tool_calls.py); Dify's chunks and usage. In steady state one invocation is one
+overrides; the request (request.py, with messages.py, reasoning_request.py, and structured_output.py
+when the request asks for it); the routing below, blocking, streamed, or one blocking call for a
+server that refuses streamed tools; the answer (answers.py, streams.py, read with reasoning.py and
+tool_calls.py); Dify's chunks and usage. In steady state one invocation is one
 HTTP request: the model description comes from the process cache (the SDK asks for the schema before
 every invocation, which fills it), and the pooled session is reused.
 
@@ -42,15 +43,13 @@ from models.llm.answers import (
     llm_usage,
     result_chunk,
 )
-from models.llm.messages import chat_messages, completion_prompt, estimate_prompt_tokens
+from models.llm.messages import estimate_prompt_tokens
 from models.llm.parameters import THINKING_PARAMETER
 from models.llm.reasoning import expects_reasoning
-from models.llm.request import blocking_body, chat_body, completion_body
+from models.llm.request import blocking_body, build_request
 from models.llm.schema import LLMProfile, llm_entity, resolve_profile
 from models.llm.streams import ChatStream, CompletionStream
-from models.llm.structured_output import structured_output
-from models.llm.tool_calls import ToolSchemas, tool_schemas
-from models.llm.tool_choice import send_with_tool_choice, tool_choice_from
+from models.llm.tool_calls import ToolSchemas, send_with_tool_choice, tool_schemas
 
 logger = logging.getLogger(__name__)
 
@@ -96,37 +95,24 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
         stop: list[str] | None = None,
         stream: bool = True,
         user: str | None = None,
-        tool_choice: Any = None,  # not passed by dify_plugin 0.10.2; see tool_choice.py
+        tool_choice: Any = None,  # not passed by dify_plugin 0.10.2; see tool_calls.py
     ) -> LLMResult | Generator[LLMResultChunk, None, None]:
         client = self._client(credentials)
         # Built like the schema: while the server cannot describe the model, from the admin's overrides.
         profile = resolve_profile(client.credentials, self._call_description_if_any(client))
-        uid = client.credentials.model_uid
         chat = profile.mode is LLMMode.CHAT
         schemas = tool_schemas(tools)
         thinks = expects_reasoning(profile.always_thinks, model_parameters.get(THINKING_PARAMETER))
-        structured = structured_output(model_parameters, profile) if chat else None
-        if chat:
-            path, what = "/v1/chat/completions", f"chat with model {uid!r}"
-            messages = chat_messages(prompt_messages, profile)
-            choice = tool_choice_from(tool_choice, model_parameters)
-            body = chat_body(
-                uid,
-                messages,
-                model_parameters,
-                profile,
-                tools=tools,
-                stop=stop,
-                stream=stream,
-                tool_choice=choice,
-            )
-            if structured:
-                body = structured.shape_body(body | {"messages": structured.instruct(messages)})
-        else:
-            path, what = "/v1/completions", f"completion with model {uid!r}"
-            prompt = completion_prompt(prompt_messages, tools)
-            body = completion_body(uid, prompt, model_parameters, stop=stop, stream=stream)
-
+        path, what, body, structured = build_request(
+            client.credentials.model_uid,
+            profile,
+            prompt_messages,
+            model_parameters,
+            tools=tools,
+            stop=stop,
+            stream=stream,
+            tool_choice=tool_choice,
+        )
         if structured and structured.instructed:  # the whole answer is needed to take its JSON out
             data = send_with_tool_choice(
                 lambda b: client.post_json(path, b, what=what), blocking_body(body), what

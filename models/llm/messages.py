@@ -25,8 +25,7 @@ from dify_plugin.entities.model.message import (
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.tokens import estimate_tokens
-from models.llm.reasoning import strip_history_reasoning
-from models.llm.reasoning_replay import opaque_reasoning, replay_reasoning
+from models.llm.reasoning_request import opaque_reasoning, replay_reasoning, strip_history_reasoning
 from models.llm.schema import LLMProfile
 from models.llm.tool_results import files_message, split_tool_result
 

@@ -12,7 +12,7 @@ from typing import Any
 from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model.schema import ParameterRule, ParameterType
 
-from models.llm.reasoning_effort import REASONING_EFFORT_PARAMETER
+from models.llm.reasoning_request import REASONING_EFFORT_PARAMETER
 
 THINKING_PARAMETER = "enable_thinking"
 EXTRA_BODY_PARAMETER = "extra_body"

@@ -1,4 +1,4 @@
-"""Reasoning: the `<think>` block in every form it takes, from the model to Dify and back.
+"""Reasoning in the answer: the `<think>` block in every form it arrives in, from the model to Dify.
 
 Dify shows reasoning that arrives inside `<think>` tags in `content`, and stores it so in the history.
 - Wrapping (`ThinkWrapper`): `reasoning_content` becomes Dify's `<think>\\n…\\n</think>` form, chunk by
@@ -16,11 +16,12 @@ Dify shows reasoning that arrives inside `<think>` tags in `content`, and stores
   decided when the content starts: it is read as reasoning only when the model is known to think
   (`expects_reasoning`); a blocking answer is whole, so there the closing tag alone decides. Only a
   possible tag start is ever held back, never the answer.
-- History (`strip_history_reasoning`): earlier answers' reasoning is not sent back to the model
-  (wasted context; Qwen3's and R1's own templates drop it). Removed from assistant history messages:
-  every block, a leading `…</think>` whose opening tag the template wrote, and a block left unclosed
-  at the end. Left as they are: assistant messages that carry tool calls, and everything after the
-  last user message (an agent's reasoning between its tool calls belongs to the turn being answered).
+- Without it (`without_reasoning`): the answer part of a text that holds think blocks, for a stored
+  assistant message (reasoning_request.py, which shapes the history sent back) and for an answer whose
+  JSON is taken out (structured_output.py).
+What the request says about reasoning (earlier reasoning in the history, its replay as
+`reasoning_content`, the Reasoning effort) is reasoning_request.py's: it is decided once, before
+anything is sent; this module reads the answer as it arrives.
 """
 
 from __future__ import annotations
@@ -172,13 +173,13 @@ def split_inline_think(content: str, *, expect_reasoning: bool) -> Pieces:
     return reasoning + tail_reasoning, answer + tail_answer
 
 
-# ---- history: earlier answers without their reasoning ---------------------------------------
+# ---- the answer part of a text with think blocks ------------------------------------------
 
 _BLOCK = re.compile(re.escape(OPEN) + ".*?" + re.escape(CLOSE), re.DOTALL)
 
 
 def without_reasoning(text: str) -> str:
-    """The answer part of a stored assistant message."""
+    """The answer part of `text`: every think block, closed or not, removed."""
     if CLOSE not in text and OPEN not in text:
         return text
     first_close, first_open = text.find(CLOSE), text.find(OPEN)
@@ -189,24 +190,3 @@ def without_reasoning(text: str) -> str:
     if unclosed >= 0:
         text = text[:unclosed]
     return text.strip()
-
-
-def strip_history_reasoning(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`messages` in the OpenAI shape, with earlier plain answers reduced to their answer text."""
-    users = [i for i, m in enumerate(messages) if m["role"] == "user"]
-    if not users:
-        return messages
-    last_user = users[-1]
-    out = []
-    for index, message in enumerate(messages):
-        content = message.get("content")
-        if (
-            index < last_user
-            and message["role"] == "assistant"
-            and not message.get("tool_calls")
-            and isinstance(content, str)
-        ):
-            out.append(message | {"content": without_reasoning(content)})
-        else:
-            out.append(message)
-    return out

@@ -1,4 +1,5 @@
-"""Request bodies for /v1/chat/completions and /v1/completions.
+"""One invocation's request: its path, its body for /v1/chat/completions or /v1/completions, and the
+structured output it asks for (structured_output.py shapes the body and later reads the answer).
 
 Only what the user set is sent: an unset parameter is left out so the model's own defaults apply
 (the engine fills sampling defaults, and without max_tokens it may use the rest of the context).
@@ -8,17 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from dify_plugin.entities.model.message import PromptMessageTool
+from dify_plugin.entities.model.llm import LLMMode
+from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm import guided_json
-from models.llm.messages import tools_json
+from models.llm.messages import chat_messages, completion_prompt, tools_json
 from models.llm.parameters import EXTRA_BODY_PARAMETER, SAMPLING_RULES, THINKING_PARAMETER
-from models.llm.reasoning_effort import reasoning_effort_kwargs
+from models.llm.reasoning_request import reasoning_effort_kwargs
 from models.llm.schema import LLMProfile
-from models.llm.tool_choice import tool_choice_json
+from models.llm.structured_output import STRUCTURED_OUTPUT_PARAMETERS, StructuredOutput, structured_output
+from models.llm.tool_calls import tool_choice_from, tool_choice_json
 
 # Every sampling rule of the schema, passed through unchanged when set; both endpoints accept them
 # under these (Xinference's) names.
@@ -27,6 +30,43 @@ _SAMPLING = tuple(rule[0] for rule in SAMPLING_RULES)
 # plugin needs the usage frame it asks for.)
 _RESERVED = ("model", "messages", "prompt", "stream", "stream_options", "tools")
 _DEFAULT_SCHEMA_NAME = "response"
+
+
+class Request(NamedTuple):
+    path: str
+    what: str  # how errors name the call
+    body: dict[str, Any]
+    structured: StructuredOutput | None
+
+
+def build_request(
+    uid: str,
+    profile: LLMProfile,
+    prompt_messages: Sequence[PromptMessage],
+    parameters: Mapping[str, Any],
+    *,
+    tools: Sequence[PromptMessageTool] | None,
+    stop: Sequence[str] | None,
+    stream: bool,
+    tool_choice: Any,
+) -> Request:
+    """One invocation's request. structured_output.py is read only when the request carries its
+    parameters (Dify sets them only when structured output is on)."""
+    if profile.mode is not LLMMode.CHAT:
+        prompt = completion_prompt(prompt_messages, tools)
+        body = completion_body(uid, prompt, parameters, stop=stop, stream=stream)
+        return Request("/v1/completions", f"completion with model {uid!r}", body, None)
+    what = f"chat with model {uid!r}"
+    messages = chat_messages(prompt_messages, profile)
+    choice = tool_choice_from(tool_choice, parameters)
+    body = chat_body(
+        uid, messages, parameters, profile, tools=tools, stop=stop, stream=stream, tool_choice=choice
+    )
+    asked = any(parameters.get(name) is not None for name in STRUCTURED_OUTPUT_PARAMETERS)
+    structured = structured_output(parameters, profile) if asked else None
+    if structured:
+        body = structured.shape_body(body | {"messages": structured.instruct(messages)})
+    return Request("/v1/chat/completions", what, body, structured)
 
 
 def chat_body(

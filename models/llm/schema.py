@@ -18,7 +18,7 @@ from models._xinference.credentials import XinferenceCredentials
 from models._xinference.model_info import ModelDescription
 from models._xinference.schemas import model_entity, resolve_override
 from models.llm.parameters import parameter_rules
-from models.llm.reasoning_effort import reasoning_efforts
+from models.llm.reasoning_request import reasoning_efforts
 
 # Without a description: a context size most models have, and chat (what nearly every LLM serves).
 FALLBACK_CONTEXT_SIZE = 4096

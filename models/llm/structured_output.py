@@ -38,6 +38,7 @@ from models.llm.schema import LLMProfile
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 _TYPES: dict[str, tuple[type, ...]] = {"object": (dict,), "array": (list,)}
 _ENGINES_IGNORING_RESPONSE_FORMAT = frozenset({"transformers"})
+STRUCTURED_OUTPUT_PARAMETERS = ("response_format", "json_schema")  # Dify's; a request without them asks none
 
 
 @dataclass(frozen=True)

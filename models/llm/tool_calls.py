@@ -10,18 +10,30 @@
   immediately; only what could be the start of `<tool_call>` is held back (at most its length minus
   one), and a call's text until its closing tag. A block that is not a valid call is shown as the
   text it was, never dropped.
+- Choice (`tool_choice_json`, `send_with_tool_choice`): Dify's `tool_choice` on the way out. The plugin
+  daemon carries it on invoke_llm since langgenius/dify-plugin-daemon#807 (`{"mode": "auto" | "none" |
+  "required" | "tool", "name": …}`); dify_plugin 0.10.2 (our lock) does not pass it on yet, so it is
+  read from a `tool_choice` keyword of `_invoke` or model parameter, in the daemon's shape or OpenAI's.
+  Xinference 4.1.0: vLLM, SGLang and MLX enforce "required" and a named tool; the Transformers engine
+  ignores it (except GLM4's chat path). A server that refuses it names `tool_choice` in its error
+  ("Forced tool_choice is not supported by the … engine"): the request is sent once more without it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dify_plugin.entities.model.message import AssistantPromptMessage, PromptMessageTool
+from dify_plugin.errors.model import InvokeError
 
+from models._xinference.errors import HTTPStatusError
 from models.llm.tool_calls_xml import parse_xml_call
+
+logger = logging.getLogger(__name__)
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -167,3 +179,66 @@ class ToolCallAssembler:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+# ---- choice: Dify's tool_choice, forwarded where the server takes it ------------------------------
+
+TOOL_CHOICE_PARAMETER = "tool_choice"
+_MODES = ("auto", "none", "required")
+
+
+def tool_choice_from(kwarg: Any, parameters: Mapping[str, Any]) -> Any:
+    return kwarg if kwarg is not None else parameters.get(TOOL_CHOICE_PARAMETER)
+
+
+def tool_choice_json(value: Any, tool_names: list[str]) -> str | dict[str, Any] | None:
+    """OpenAI's form of what Dify sent, or None (nothing sent, nothing to send, or no tools)."""
+    if not tool_names or value is None:
+        return None  # without tools, OpenAI-style servers refuse any tool_choice
+    if hasattr(value, "model_dump"):  # an SDK entity, whatever its class
+        value = value.model_dump()
+    if isinstance(value, str):
+        mode, name = (value, None) if value in _MODES else ("tool", value)
+    elif isinstance(value, Mapping):
+        function = value.get("function")
+        if value.get("type") == "function" and isinstance(function, Mapping):
+            mode, name = "tool", function.get("name")
+        else:
+            mode, name = value.get("mode") or value.get("type"), value.get("name")
+    else:
+        return None
+    if mode in _MODES:
+        return mode
+    return _named_choice(name, tool_names) if mode == "tool" else None
+
+
+def _named_choice(name: Any, tool_names: list[str]) -> dict[str, Any] | None:
+    if not isinstance(name, str) or name not in tool_names:
+        logger.warning("tool_choice names %r, which is not among the tools sent; not forwarded", name)
+        return None
+    return {"type": "function", "function": {"name": name}}
+
+
+def refuses_tool_choice(err: Exception) -> bool:
+    """Did the server refuse the request because of its tool_choice?"""
+    return (
+        isinstance(err, HTTPStatusError)
+        and err.status_code in (400, 422, 500, 501)
+        and "tool_choice" in str(err.detail).lower()
+    )
+
+
+def send_with_tool_choice[T](send: Callable[[dict[str, Any]], T], body: dict[str, Any], what: str) -> T:
+    """`send(body)`; if the server refuses its tool_choice, once more without it (and a log line)."""
+    try:
+        return send(body)
+    except InvokeError as err:
+        if "tool_choice" not in body or not refuses_tool_choice(err):
+            raise
+        logger.warning(
+            "%s: the server refused tool_choice %r (%s); sending the request again without it",
+            what,
+            body.get("tool_choice"),
+            str(getattr(err, "detail", err))[:200],
+        )
+        return send({k: v for k, v in body.items() if k != "tool_choice"})

@@ -11,7 +11,7 @@ import responses
 from tests.llm.support import WEATHER_TOOL, add_description, add_stream, invoke, tool_calls
 
 REPO = Path(__file__).resolve().parents[2]
-BOUND = 23
+BOUND = 20
 ON_THE_PATH = {
     "models/_xinference/base.py",  # the mixin: client, call-time description, cached schema
     "models/_xinference/credentials.py",
@@ -30,13 +30,10 @@ ON_THE_PATH = {
     "models/llm/request.py",
     "models/llm/streams.py",
     "models/llm/answers.py",
-    "models/llm/reasoning.py",
-    "models/llm/tool_calls.py",
-    # issue 27's concepts, each its own module for now
-    "models/llm/structured_output.py",
-    "models/llm/tool_choice.py",
-    "models/llm/reasoning_effort.py",
-    "models/llm/reasoning_replay.py",
+    "models/llm/reasoning.py",  # the answer's think tags
+    "models/llm/reasoning_request.py",  # history stripped / replayed, reasoning effort
+    "models/llm/tool_calls.py",  # deltas, markup, tool_choice
+    # not structured_output.py: read only when the request carries response_format / json_schema
 }
 
 

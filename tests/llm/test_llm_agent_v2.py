@@ -222,7 +222,7 @@ def test_a_refused_tool_choice_is_dropped_with_a_log_line(stream, caplog):
         answer = {"body": sse, "content_type": "text/event-stream"}
     else:
         answer = {"json": fixture_json("llm_09_chat_tools_nonstream.json")}
-    with caplog.at_level(logging.WARNING, logger="models.llm.tool_choice"):
+    with caplog.at_level(logging.WARNING, logger="models.llm.tool_calls"):
         first, second = _invoke_direct({"mode": "required"}, [refusal, answer], stream=stream)
     assert first["tool_choice"] == "required" and "tool_choice" not in second
     assert {k: v for k, v in first.items() if k != "tool_choice"} == second
