@@ -3,15 +3,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
+.PHONY: venv test-setup test test-fast mutants lint package run clean console replay demo bench bench-check test-real fixtures \
 	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt
+$(STAMP): $(PY) requirements.txt requirements-dev.txt requirements-graphon.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-graphon.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,6 +24,10 @@ test-setup: $(STAMP)
 
 test: $(STAMP) test-setup
 	$(PY) -m pytest
+
+# The in-process tier alone (no plugin process, no real server): under a minute, for every change
+test-fast: $(STAMP)
+	$(PY) -m pytest -m in_process -q $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

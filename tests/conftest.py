@@ -17,10 +17,13 @@ _PROCESS_DIRS = tuple(str(Path(__file__).parent / d) for d in ("e2e", "reliabili
 
 
 def pytest_collection_modifyitems(config, items):
-    """The generous cap for tests that start processes (pytest.ini's `timeout` is for the rest)."""
+    """The generous cap for tests that start processes (pytest.ini's `timeout` is for the rest), and
+    the `in_process` marker on every other test: `make test-fast` runs only those."""
     for item in items:
         starts_processes = item.get_closest_marker("slow") or str(item.fspath).startswith(_PROCESS_DIRS)
-        if starts_processes and not item.get_closest_marker("timeout"):
+        if not starts_processes:
+            item.add_marker(pytest.mark.in_process)
+        elif not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(PROCESS_TEST_TIMEOUT))
 
 

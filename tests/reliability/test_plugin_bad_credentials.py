@@ -40,7 +40,14 @@ TEXT_FIELDS = [
     "default_voice",
 ]
 NUMBER_FIELDS = ["invoke_timeout", "max_retries", "max_chunks", "rerank_batch_size", "speed", "context_size"]
-CHOICE_FIELDS = ["function_calling", "vision", "thinking", "structured_output", "audio_format"]
+CHOICE_FIELDS = [
+    "function_calling",
+    "vision",
+    "thinking",
+    "structured_output",
+    "audio_format",
+    "enable_request_metadata",
+]
 SWITCH_FIELDS = ["tls_verify", "truncate_long_texts", "tts_streaming"]
 ALL_FIELDS = [
     "server_url",
