@@ -29,6 +29,12 @@ test: $(STAMP) test-setup
 test-fast: $(STAMP)
 	$(PY) -m pytest -m in_process -q $(ARGS)
 
+# Mutation testing of models/ against the in-process tier (mutmut; hours on 2 cores, not in CI); writes
+# bench/mutants.md. One module, two workers: make mutants ARGS="--only models/_xinference/credentials.py --jobs 2"
+mutants: $(STAMP)
+	$(PY) -m pip install --quiet mutmut==3.8.1
+	$(PY) -m tools.mutants $(ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
