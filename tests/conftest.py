@@ -51,6 +51,15 @@ def _fresh_process_state():
 
 
 @pytest.fixture(autouse=True)
-def _no_sleep(monkeypatch):
-    """Retries back off with time.sleep; tests must not wait for real."""
-    monkeypatch.setattr("models._xinference.retry.time.sleep", lambda _s: None)
+def _no_sleep(monkeypatch) -> list[float]:
+    """Retries back off with time.sleep; tests must not wait for real. The waits asked for are recorded
+    instead of hidden: a test takes the `slept` fixture to read them."""
+    waits: list[float] = []
+    monkeypatch.setattr("models._xinference.retry.time.sleep", waits.append)
+    return waits
+
+
+@pytest.fixture
+def slept(_no_sleep) -> list[float]:
+    """Every retry wait (seconds) the code under test asked for, in order."""
+    return _no_sleep
