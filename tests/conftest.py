@@ -21,6 +21,8 @@ def pytest_collection_modifyitems(config, items):
     the `in_process` marker on every other test: `make test-fast` runs only those."""
     for item in items:
         starts_processes = item.get_closest_marker("slow") or str(item.fspath).startswith(_PROCESS_DIRS)
+        if item.get_closest_marker("in_process"):  # marked by hand: in a process directory, but in-process
+            continue
         if not starts_processes:
             item.add_marker(pytest.mark.in_process)
         elif not item.get_closest_marker("timeout"):
