@@ -26,11 +26,24 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".cache" / "mutants"
 SUMMARY = ROOT / "bench" / "mutants.md"
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code), folded into what the summary shows
-STATUS = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout"}
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+}
 SETUP_CFG = """[mutmut]
 source_paths = models
-pytest_add_cli_args = -m in_process -q -p no:cacheprovider
-pytest_add_cli_args_test_selection = tests
+pytest_add_cli_args =
+    -m
+    in_process
+    -p
+    no:cacheprovider
+pytest_add_cli_args_test_selection =
+    tests
 also_copy =
     provider
     tools
@@ -99,8 +112,12 @@ def _write_summary(per_module: dict[str, Counter]) -> None:
     total = Counter()
     for module, counts in per_module.items():
         total.update({c: counts.get(c, 0) for c in columns})
-        lines.append(f"| {module} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + f" | {_score(counts)} |")
-    lines.append("| **all run** | " + " | ".join(f"**{total[c]}**" for c in columns) + f" | **{_score(total)}** |")
+        lines.append(
+            f"| {module} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + f" | {_score(counts)} |"
+        )
+    lines.append(
+        "| **all run** | " + " | ".join(f"**{total[c]}**" for c in columns) + f" | **{_score(total)}** |"
+    )
     survivors = [(m, n) for m, c in per_module.items() for n in c.get("_names", [])]
     lines += ["", f"## Survivors ({len(survivors)})", ""]
     lines += [f"- `{name}`" for _, name in survivors]
@@ -114,7 +131,9 @@ def _score(counts: Counter) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", default=[], help="a module path under models/ (repeatable)")
+    parser.add_argument(
+        "--only", action="append", default=[], help="a module path under models/ (repeatable)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="parallel mutant runs (default 1: shared CPU)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary")
     args = parser.parse_args(argv)
