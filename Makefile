@@ -115,6 +115,7 @@ COMPAT_RELEASES ?= 3.2.1 2.12.0 1.17.1
 test-compat: test-compat-releases test-cluster
 
 test-compat-releases: $(STAMP)
+	@test -n "$(strip $(COMPAT_RELEASES))" || { echo "test-compat: COMPAT_RELEASES is empty"; exit 1; }
 	@failed=""; for r in $(COMPAT_RELEASES); do \
 	  $(PY) tools/real_xinference/run.py --release $$r -- $(ARGS) || failed="$$failed $$r"; \
 	done; if [ -n "$$failed" ]; then echo "test-compat FAILED on:$$failed"; exit 1; fi

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ from tests.reliability.offline import offline_guard
 offline_guard.install()
 
 PROCESS_TEST_TIMEOUT = 300  # s; plugin processes, servers, packaging on a loaded 2-core machine
-_PROCESS_DIRS = tuple(str(Path(__file__).parent / d) for d in ("e2e", "reliability", "real"))
+_PROCESS_DIRS = tuple(
+    str(Path(__file__).parent / d) for d in ("e2e", "reliability", "real", "cluster", "offline")
+)
+# Set by .ci/run: a tier whose tests were all skipped (or that selected none) fails instead of passing
+REQUIRE_TESTS = os.environ.get("REQUIRE_TESTS") == "1"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -27,6 +32,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.in_process)
         elif not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(PROCESS_TEST_TIMEOUT))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under REQUIRE_TESTS, a run in which no test passed is a failure: a tier cannot pass by skipping."""
+    if not REQUIRE_TESTS or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter else {}
+    if not stats.get("passed"):
+        skipped = len(stats.get("skipped", []))
+        print(f"\nREQUIRE_TESTS: no test passed ({skipped} skipped): this tier did not run", flush=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)
