@@ -48,6 +48,8 @@ pytest_add_cli_args =
 pytest_add_cli_args_test_selection =
     tests
 also_copy =
+    .ci
+    Makefile
     provider
     tools
     bench
