@@ -35,7 +35,7 @@ STATUS = {
     24: "timeout",
     152: "timeout",
 }
-# test_package.py checks the repository's own layout (this copy has no .git and an extra mutants/):
+# test_package.py and test_signing.py package the repository (this copy has no .git, an extra mutants/):
 # it tests packaging, not models/
 SETUP_CFG = """[mutmut]
 source_paths = models
@@ -45,6 +45,7 @@ pytest_add_cli_args =
     -p
     no:cacheprovider
     --ignore=tests/foundation/test_package.py
+    --ignore=tests/foundation/test_signing.py
 pytest_add_cli_args_test_selection =
     tests
 also_copy =
