@@ -20,8 +20,7 @@ MAX_APP_ID = 128  # Dify app ids are 36-character UUIDs; anything much longer is
 def attribution_headers() -> dict[str, str]:
     """The headers for the Dify app of the current invocation, or {} when there is none."""
     try:
-        session = get_current_session()
-        app_id = getattr(session, "app_id", None) if session is not None else None
+        app_id = getattr(get_current_session(), "app_id", None)  # no session: None
         if app_id is None:
             return {}
         # Visible ASCII only: a header value cannot carry line breaks or non-Latin-1 text, and the

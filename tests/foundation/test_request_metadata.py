@@ -3,6 +3,7 @@ request exactly when enabled and an app id is known; disabled, requests go out a
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -69,10 +70,26 @@ def test_app_id_is_visible_ascii_and_capped():
     assert all("!" <= ch <= "~" for ch in value)
 
 
-def test_a_failing_session_lookup_never_breaks_the_request(monkeypatch):
+def test_the_whole_visible_ascii_range_is_kept():
+    get, _ = _sent_headers("!a~ b\x7f", enable_request_metadata="enabled")
+    assert get["X-Dify-App-Id"] == "!a~b"
+
+
+@pytest.mark.parametrize("session", [None, SimpleNamespace()], ids=["no-session", "no-app-id"])
+def test_no_app_id_is_the_normal_case_not_a_failure(session, caplog):
+    with caplog.at_level(logging.DEBUG, logger=request_metadata.__name__), use_current_session(session):  # type: ignore[arg-type]
+        assert request_metadata.attribution_headers() == {}
+    assert not [r for r in caplog.records if r.name == request_metadata.__name__]  # nothing went wrong
+
+
+def test_a_failing_session_lookup_never_breaks_the_request(monkeypatch, caplog):
     def broken():
         raise RuntimeError("no runtime")
 
     monkeypatch.setattr(request_metadata, "get_current_session", broken)
-    get, upload = _sent_headers(APP, enable_request_metadata="enabled")
+    with caplog.at_level(logging.DEBUG, logger=request_metadata.__name__):
+        get, upload = _sent_headers(APP, enable_request_metadata="enabled")
     assert set(get) == TODAY and "X-Dify-App-Id" not in upload
+    logged = [r for r in caplog.records if r.name == request_metadata.__name__]
+    assert logged and logged[0].getMessage() == "no app id for the attribution headers"
+    assert logged[0].exc_info and logged[0].exc_info[0] is RuntimeError
