@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from models._xinference import credentials as credentials_module
 from models._xinference import sessions as client_module
 from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.schemas import SCHEMAS
@@ -59,7 +60,10 @@ def _offline_guard():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state():
-    """Each test starts like a fresh plugin process: no cached descriptions, no pooled sessions."""
+    """Each test starts like a fresh plugin process: no cached descriptions, no pooled sessions, no
+    memoised credentials (a parse remembered from an earlier test would hide what this one exercises,
+    from the test and from mutation testing's coverage map)."""
+    credentials_module._parse_memo.cache_clear()
     DESCRIPTIONS.clear()
     SCHEMAS.clear()
     client_module._sessions.clear()

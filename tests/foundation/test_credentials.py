@@ -193,3 +193,26 @@ def test_image_overrides_default_to_auto_and_accept_the_three_choices(field):
         assert getattr(parse(**{field: choice}), field) == choice.lower()
     with pytest.raises(CredentialsValidateFailedError, match=f"{field}: 'yes' is not one of auto, supported"):
         parse(**{field: "yes"})
+
+
+# ---- details mutation testing found unheld (make mutants) ----------------------------------------
+
+
+def test_a_bad_choice_is_quoted_up_to_40_characters():
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(vision="v" * 60)
+    assert f"{'v' * 40!r} is not one of auto, supported, unsupported" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["AUTO", "Auto", " auto ", None])
+def test_context_size_auto_in_any_case_or_missing_means_the_servers(value):
+    assert parse(context_size=value).context_size is None
+
+
+@pytest.mark.parametrize("field", ["query_prefix", "document_prefix"])
+def test_prefixes_are_validated_and_kept_exactly(field):
+    assert getattr(parse(), field) == ""
+    assert getattr(parse(**{field: "X: "}), field) == "X: "  # trailing space and edge letters kept
+    assert getattr(parse(**{field: " query: \r\n"}), field) == " query: "  # only line ends dropped
+    with pytest.raises(CredentialsValidateFailedError, match=field):
+        parse(**{field: "a\nb"})
