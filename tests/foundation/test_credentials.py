@@ -216,3 +216,31 @@ def test_prefixes_are_validated_and_kept_exactly(field):
     assert getattr(parse(**{field: " query: \r\n"}), field) == " query: "  # only line ends dropped
     with pytest.raises(CredentialsValidateFailedError, match=field):
         parse(**{field: "a\nb"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_retries", "x", "max_retries: 'x' is not a whole number; expected 0–10"),
+        ("invoke_timeout", "ten", "invoke_timeout: 'ten' is not a number; expected 1–3600"),
+        ("max_chunks", True, "max_chunks: expected a whole number between 1 and 2048"),
+        ("speed", False, "speed: expected a number between 0.25 and 4"),
+        ("context_size", "4096.5", "context_size: '4096.5' is not a whole number; expected 16–1e+07"),
+        ("tls_verify", "yes", "tls_verify: expected true or false"),
+    ],
+)
+def test_bad_values_say_what_is_expected(field, value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(**{field: value})
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("16", True), ("15", False), ("10000000", True), ("10000001", False)]
+)
+def test_context_size_is_16_to_10_million(value, accepted):
+    if accepted:
+        assert parse(context_size=value).context_size == int(value)
+    else:
+        with pytest.raises(CredentialsValidateFailedError, match="context_size"):
+            parse(context_size=value)
