@@ -6,6 +6,7 @@ plugin). Low parallelism by default: the machine is shared. Module by module if 
 
   python -m tools.mutants                                  # all of models/, 1 worker
   python -m tools.mutants --only models/_xinference/credentials.py --jobs 2
+  python -m tools.mutants --survivors                      # after adding tests: re-test the survivors
   python -m tools.mutants --report-only                    # re-read the results, rewrite the summary
 
 The summary (killed / survived / timed out / other per module, and every survivor's name) goes to
@@ -80,11 +81,18 @@ def _copy_tree() -> None:
     (WORK / "setup.cfg").write_text(SETUP_CFG, encoding="utf-8")
 
 
-def _run(only: list[str], jobs: int) -> int:
-    command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(jobs)]
-    # mutmut names mutants models.x.y.xǁClassǁmethod__mutmut_N / models.x.y.x_function__mutmut_N
-    command += [f"{Path(path).with_suffix('').as_posix().replace('/', '.')}.*" for path in only]
+def _run(names: list[str], jobs: int) -> int:
+    command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(jobs), *names]
     return subprocess.run(command, cwd=WORK, check=False).returncode
+
+
+def _patterns(only: list[str]) -> list[str]:
+    # mutmut names mutants models.x.y.xǁClassǁmethod__mutmut_N / models.x.y.x_function__mutmut_N
+    return [f"{Path(path).with_suffix('').as_posix().replace('/', '.')}.*" for path in only]
+
+
+def _survivors() -> list[str]:
+    return [name for counts in _results().values() for name in counts.get("_names", [])]
 
 
 def _results() -> dict[str, Counter]:
@@ -142,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=1, help="parallel mutant runs (default 1: shared CPU)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary")
+    parser.add_argument("--survivors", action="store_true", help="re-test only the last run's survivors")
     args = parser.parse_args(argv)
     code = 0
     if not args.report_only:
         _copy_tree()
-        code = _run(args.only, args.jobs)
+        code = _run(_survivors() if args.survivors else _patterns(args.only), args.jobs)
     _write_summary(_results())
     print(f"summary: {SUMMARY.relative_to(ROOT)}")
     return code
