@@ -154,8 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     code = 0
     if not args.report_only:
-        _copy_tree()
-        code = _run(_survivors() if args.survivors else _patterns(args.only), args.jobs)
+        names = _survivors() if args.survivors else _patterns(args.only)
+        if args.survivors and not names:
+            print("no survivors to re-test")
+        else:
+            _copy_tree()
+            code = _run(names, args.jobs)
     _write_summary(_results())
     print(f"summary: {SUMMARY.relative_to(ROOT)}")
     return code
