@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".cache" / "mutants"
 SUMMARY = ROOT / "bench" / "mutants.md"
+NOTES_MARK = "<!-- notes: kept by tools/mutants.py -->"
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code), folded into what the summary shows
 STATUS = {
     1: "killed",
@@ -135,7 +136,10 @@ def _write_summary(per_module: dict[str, Counter]) -> None:
     survivors = [(m, n) for m, c in per_module.items() for n in c.get("_names", [])]
     lines += ["", f"## Survivors ({len(survivors)})", ""]
     lines += [f"- `{name}`" for _, name in survivors]
-    SUMMARY.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    notes = ""  # the hand-written part (reasons for survivors, scope) is kept across runs
+    if SUMMARY.exists() and NOTES_MARK in SUMMARY.read_text(encoding="utf-8"):
+        notes = NOTES_MARK + SUMMARY.read_text(encoding="utf-8").split(NOTES_MARK, 1)[1]
+    SUMMARY.write_text("\n".join(lines) + "\n\n" + (notes or NOTES_MARK + "\n"), encoding="utf-8")
 
 
 def _score(counts: Counter) -> str:
