@@ -223,6 +223,7 @@ def test_prefixes_are_validated_and_kept_exactly(field):
     [
         ("max_retries", "x", "max_retries: 'x' is not a whole number; expected 0–10"),
         ("invoke_timeout", "ten", "invoke_timeout: 'ten' is not a number; expected 1–3600"),
+        ("invoke_timeout", "x" * 60, f"invoke_timeout: {'x' * 40!r} is not a number; expected 1–3600"),
         ("max_chunks", True, "max_chunks: expected a whole number between 1 and 2048"),
         ("speed", False, "speed: expected a number between 0.25 and 4"),
         ("context_size", "4096.5", "context_size: '4096.5' is not a whole number; expected 16–1e+07"),
