@@ -245,3 +245,96 @@ def test_context_size_is_16_to_10_million(value, accepted):
     else:
         with pytest.raises(CredentialsValidateFailedError, match="context_size"):
             parse(context_size=value)
+
+
+ALL_SET = {
+    "api_key": "xf-k",
+    "invoke_timeout": "7",
+    "max_retries": "4",
+    "tls_verify": "false",
+    "enable_request_metadata": "enabled",
+    "context_size": "1024",
+    "function_calling": "supported",
+    "vision": "unsupported",
+    "thinking": "supported",
+    "structured_output": "unsupported",
+    "max_chunks": "5",
+    "query_prefix": "q: ",
+    "document_prefix": "d: ",
+    "query_task": "retrieval.query",
+    "document_task": "retrieval.passage",
+    "truncate_long_texts": "false",
+    "embedding_vision": "supported",
+    "rerank_vision": "unsupported",
+    "rerank_instruction": "Judge relevance",
+    "rerank_batch_size": "9",
+    "language": "de",
+    "audio_format": "wav",
+    "speed": "1.5",
+    "default_voice": "af_bella",
+    "tts_streaming": True,
+}
+PARSED = {
+    "api_key": "xf-k",
+    "timeout": 7.0,
+    "max_retries": 4,
+    "tls_verify": False,
+    "request_metadata": True,
+    "context_size": 1024,
+    "function_calling": "supported",
+    "vision": "unsupported",
+    "thinking": "supported",
+    "structured_output": "unsupported",
+    "max_chunks": 5,
+    "query_prefix": "q: ",
+    "document_prefix": "d: ",
+    "query_task": "retrieval.query",
+    "document_task": "retrieval.passage",
+    "truncate_long_texts": False,
+    "embedding_vision": "supported",
+    "rerank_vision": "unsupported",
+    "rerank_instruction": "Judge relevance",
+    "rerank_batch_size": 9,
+    "language": "de",
+    "audio_format": "wav",
+    "speed": 1.5,
+    "default_voice": "af_bella",
+    "tts_streaming": True,
+}
+DEFAULTS = {
+    "api_key": None,
+    "timeout": 60.0,
+    "max_retries": 2,
+    "tls_verify": True,
+    "request_metadata": False,
+    "context_size": None,
+    "function_calling": "auto",
+    "vision": "auto",
+    "thinking": "auto",
+    "structured_output": "auto",
+    "max_chunks": 32,
+    "query_prefix": "",
+    "document_prefix": "",
+    "query_task": "",
+    "document_task": "",
+    "truncate_long_texts": True,
+    "embedding_vision": "auto",
+    "rerank_vision": "auto",
+    "rerank_instruction": "",
+    "rerank_batch_size": 256,
+    "language": "",
+    "audio_format": "mp3",
+    "speed": 1.0,
+    "default_voice": "",
+    "tts_streaming": False,
+}
+
+
+def test_every_field_reaches_its_attribute():
+    parsed = parse_credentials({"server_url": "http://h:1", "model_uid": "m", **ALL_SET})
+    assert {name: getattr(parsed, name) for name in PARSED} == PARSED
+
+
+def test_every_attribute_has_its_documented_default():
+    parsed = parse_credentials({"server_url": "http://h:1", "model_uid": "m"})
+    assert {name: getattr(parsed, name) for name in DEFAULTS} == DEFAULTS
