@@ -338,3 +338,69 @@ def test_every_field_reaches_its_attribute():
 def test_every_attribute_has_its_documented_default():
     parsed = parse_credentials({"server_url": "http://h:1", "model_uid": "m"})
     assert {name: getattr(parsed, name) for name in DEFAULTS} == DEFAULTS
+
+
+URL_FIELD = "server_url (Server URL): "
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "is required, e.g. http://192.168.1.10:9997"),
+        ("ftp://h:1", "must start with http:// or https://, e.g. http://192.168.1.10:9997"),
+        ("http://", "has no host name; expected e.g. http://192.168.1.10:9997"),
+        ("http://user@h:1", "must not contain a user name or password; put the key in the API Key field"),
+        ("http://:pw@h:1", "must not contain a user name or password; put the key in the API Key field"),
+        ("http://h:1/?x=1", "must not contain '?' or '#'; give only the server address"),
+    ],
+)
+def test_server_url_messages(value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(server_url=value)
+    assert str(info.value) == URL_FIELD + message
+
+
+@pytest.mark.parametrize(
+    ("pasted", "kept"),
+    [
+        ("http://h:1/pathX/", "http://h:1/pathX"),
+        ("http://h:1/pathX/v1", "http://h:1/pathX"),
+        ("http://h:1//v1", "http://h:1"),
+    ],
+)
+def test_server_url_loses_only_slashes_and_v1(pasted, kept):
+    assert parse(server_url=pasted).server_url == kept
+
+
+def test_model_uid_and_missing_credentials_messages():
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(model_uid="")
+    assert str(info.value) == (
+        "model_uid (Model UID): is required: the UID of a running model, as shown by `xinference list`"
+    )
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse_credentials(None)
+    assert str(info.value) == "credentials are missing: fill in Server URL and Model UID"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (7, "language: expected text, got int"),
+        ("a\rb", "language: must be a single line"),
+        ("a\x00b", "language: must be a single line"),
+        ("x" * 2049, "language: is 2049 characters long; at most 2048 are accepted"),
+    ],
+)
+def test_text_fields_say_what_is_wrong(value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(language=value)
+    assert str(info.value) == message
+    assert parse(language="x" * 2048).language == "x" * 2048  # the longest accepted
+
+
+def test_parsed_credentials_are_memoised_by_value_and_type():
+    raw = raw_credentials(tls_verify=True)
+    assert parse_credentials(raw) is parse_credentials(dict(raw))  # the same dict again: no re-parse
+    with pytest.raises(CredentialsValidateFailedError, match="tls_verify"):
+        parse_credentials({**raw, "tls_verify": 1})  # 1 == True, but only True is a switch value
