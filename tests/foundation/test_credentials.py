@@ -404,3 +404,14 @@ def test_parsed_credentials_are_memoised_by_value_and_type():
     assert parse_credentials(raw) is parse_credentials(dict(raw))  # the same dict again: no re-parse
     with pytest.raises(CredentialsValidateFailedError, match="tls_verify"):
         parse_credentials({**raw, "tls_verify": 1})  # 1 == True, but only True is a switch value
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("1", True), ("0", False), ("4096", True), ("4097", False), ("2.5", False)]
+)
+def test_rerank_batch_size_is_a_whole_number_from_1_to_4096(value, accepted):
+    if accepted:
+        assert parse(rerank_batch_size=value).rerank_batch_size == int(value)
+    else:
+        with pytest.raises(CredentialsValidateFailedError, match="rerank_batch_size"):
+            parse(rerank_batch_size=value)
