@@ -131,8 +131,16 @@ def _write_summary(per_module: dict[str, Counter]) -> None:
             f"| {module} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + f" | {_score(counts)} |"
         )
     lines.append(
-        "| **all run** | " + " | ".join(f"**{total[c]}**" for c in columns) + f" | **{_score(total)}** |"
+        "| **all** | " + " | ".join(f"**{total[c]}**" for c in columns) + f" | **{_score(total)}** |"
     )
+    judged = sum(total[c] for c in columns if c != "not run")
+    everything = judged + total["not run"]
+    share = 100 * judged / max(everything, 1)
+    lines += [
+        "",
+        f"Measured: {judged} of the {everything} mutants of models/ ({share:.0f} %);"
+        ' the score covers only those. A module whose mutants are all "not run" was not measured.',
+    ]
     survivors = [(m, n) for m, c in per_module.items() for n in c.get("_names", [])]
     lines += ["", f"## Survivors ({len(survivors)})", ""]
     lines += [f"- `{name}`" for _, name in survivors]
