@@ -3,16 +3,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test-setup test lint package run clean console replay demo bench bench-check test-real fixtures \
-	package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases fixtures-compat \
-	marketplace-package marketplace-check fixtures-llamacpp
+.PHONY: venv test-setup test test-fast mutants lint package run clean console replay demo bench bench-check \
+	test-real fixtures package-offline test-offline signing-key lock test-cluster test-compat test-compat-releases \
+	fixtures-compat marketplace-package marketplace-check fixtures-llamacpp
 
 $(PY):
 	@py=$$(scripts/find-python312.sh) || exit 1; echo "using $$py"; "$$py" -m venv $(VENV)
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt
+$(STAMP): $(PY) requirements.txt requirements-dev.txt requirements-graphon.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-graphon.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,6 +25,16 @@ test-setup: $(STAMP)
 
 test: $(STAMP) test-setup
 	$(PY) -m pytest
+
+# The in-process tier alone (no plugin process, no real server): under a minute, for every change
+test-fast: $(STAMP)
+	$(PY) -m pytest -m in_process -q $(ARGS)
+
+# Mutation testing of models/ against the in-process tier (mutmut; hours on 2 cores, not in CI); writes
+# bench/mutants.md. One module, two workers: make mutants ARGS="--only models/_xinference/credentials.py --jobs 2"
+mutants: $(STAMP)
+	$(PY) -m pip install --quiet mutmut==3.8.1
+	$(PY) -m tools.mutants $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -120,6 +131,7 @@ COMPAT_RELEASES ?= 3.2.1 2.12.0 1.17.1
 test-compat: test-compat-releases test-cluster
 
 test-compat-releases: $(STAMP)
+	@test -n "$(strip $(COMPAT_RELEASES))" || { echo "test-compat: COMPAT_RELEASES is empty"; exit 1; }
 	@failed=""; for r in $(COMPAT_RELEASES); do \
 	  $(PY) tools/real_xinference/run.py --release $$r -- $(ARGS) || failed="$$failed $$r"; \
 	done; if [ -n "$$failed" ]; then echo "test-compat FAILED on:$$failed"; exit 1; fi

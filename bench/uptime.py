@@ -25,12 +25,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tools.replay_server import ReplayServer
-
 from bench.common import Result
 from tools.console import payloads
 from tools.console.runtime import PluginProcess
 from tools.console.session import SessionTimeout
+from tools.replay.server import ReplayServer
 
 REPO = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024

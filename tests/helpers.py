@@ -51,7 +51,9 @@ def parse_http_dump(raw: bytes, name: str = "dump") -> tuple[int, dict[str, str]
 
 
 def raw_credentials(**overrides: Any) -> dict[str, Any]:
-    """What Dify sends: declared fields as strings (switches as booleans)."""
+    """A credentials dict as given, for unit tests of parsing and requests: strings, the way Dify stores
+    text fields. Not run through Dify's form rule (a switch False, which Dify would drop, stays here):
+    tests that mean "as Dify stores it" use tests/dify_form.py."""
     creds: dict[str, Any] = {
         "server_url": SERVER,
         "model_uid": "test-llm",

@@ -27,6 +27,7 @@ from models._xinference.errors import (
     transport_error,
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
+from models._xinference.request_metadata import attribution_headers
 from models._xinference.sessions import encode_json, pooled_session, read_body, read_json
 from models._xinference.stream import ByteStream, EventStream
 
@@ -257,6 +258,8 @@ class XinferenceClient:
             headers["Content-Type"] = "application/json"
         if self.credentials.api_key:
             headers["Authorization"] = f"Bearer {self.credentials.api_key}"
+        if self.credentials.request_metadata:
+            headers.update(attribution_headers())
         return headers
 
     def _body(self, response: requests.Response, what: str) -> bytes:

@@ -1,8 +1,13 @@
 """The credential form Dify stores for one model, parsed once into a typed, immutable object.
 
-Dify hands every invocation the raw dict of declared fields (strings; switches as booleans or as
-their YAML default string). Everything downstream uses `XinferenceCredentials`; nothing reads the
-raw dict again and nothing writes to it (Dify would throw such writes away anyway).
+Dify hands every invocation the raw dict of declared fields it stored: strings (a select's value, or
+a field's YAML default when the admin left it empty), and True for a switch turned on. Dify stores
+only truthy values, so a switch turned off arrives as a missing field: that is why every on/off
+choice whose default is on (tls_verify, truncate_long_texts) is a select with the strings "true" /
+"false", and a missing field always means the YAML default.
+
+Everything downstream uses `XinferenceCredentials`; nothing reads the raw dict again and nothing
+writes to it (Dify would throw such writes away anyway).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ Override = Literal["auto", "supported", "unsupported"]
 _UID_FORBIDDEN = re.compile(r"[/?#\s]")
 _OVERRIDES = ("auto", "supported", "unsupported")
 _AUDIO_FORMATS = ("mp3", "wav", "flac", "ogg", "aac", "opus", "pcm")
+_ENABLED = ("enabled", "disabled")  # enable_request_metadata, as the official Dify plugins spell it
 _MAX_TEXT = 2048  # no legitimate field value is longer; longer input is pasted garbage
 
 
@@ -38,6 +44,7 @@ class XinferenceCredentials(BaseModel):
     timeout: float = 60.0
     max_retries: int = 2
     tls_verify: bool = True
+    request_metadata: bool = False  # X-Dify-App-Id / X-Dify-Source on every request (request_metadata.py)
     # LLM overrides ("auto" = trust the server's model description)
     context_size: int | None = None
     function_calling: Override = "auto"
@@ -157,6 +164,8 @@ def _number(raw: Mapping, field: str, default: float, low: float, high: float, *
 
 
 def _switch(raw: Mapping, field: str, default: bool) -> bool:
+    """A switch (True, or its default string) or a true/false select ("true"/"false", or a stored
+    True from when it was a switch): both spellings keep their meaning."""
     value = raw.get(field)
     if value is None or value == "":
         return default
@@ -214,6 +223,7 @@ def _parse(raw: Mapping | None) -> XinferenceCredentials:
         timeout=_number(raw, "invoke_timeout", 60.0, 1, 3600, integer=False),
         max_retries=int(_number(raw, "max_retries", 2, 0, 10, integer=True)),
         tls_verify=_switch(raw, "tls_verify", True),
+        request_metadata=_choice(raw, "enable_request_metadata", _ENABLED, "disabled") == "enabled",
         context_size=_context_size(raw),
         function_calling=_choice(raw, "function_calling", _OVERRIDES, "auto"),
         vision=_choice(raw, "vision", _OVERRIDES, "auto"),

@@ -193,3 +193,225 @@ def test_image_overrides_default_to_auto_and_accept_the_three_choices(field):
         assert getattr(parse(**{field: choice}), field) == choice.lower()
     with pytest.raises(CredentialsValidateFailedError, match=f"{field}: 'yes' is not one of auto, supported"):
         parse(**{field: "yes"})
+
+
+# ---- details mutation testing found unheld (make mutants) ----------------------------------------
+
+
+def test_a_bad_choice_is_quoted_up_to_40_characters():
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(vision="v" * 60)
+    assert f"{'v' * 40!r} is not one of auto, supported, unsupported" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["AUTO", "Auto", " auto ", None])
+def test_context_size_auto_in_any_case_or_missing_means_the_servers(value):
+    assert parse(context_size=value).context_size is None
+
+
+@pytest.mark.parametrize("field", ["query_prefix", "document_prefix"])
+def test_prefixes_are_validated_and_kept_exactly(field):
+    assert getattr(parse(), field) == ""
+    assert getattr(parse(**{field: "X: "}), field) == "X: "  # trailing space and edge letters kept
+    assert getattr(parse(**{field: " query: \r\n"}), field) == " query: "  # only line ends dropped
+    with pytest.raises(CredentialsValidateFailedError, match=field):
+        parse(**{field: "a\nb"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_retries", "x", "max_retries: 'x' is not a whole number; expected 0–10"),
+        ("invoke_timeout", "ten", "invoke_timeout: 'ten' is not a number; expected 1–3600"),
+        ("invoke_timeout", "x" * 60, f"invoke_timeout: {'x' * 40!r} is not a number; expected 1–3600"),
+        ("max_chunks", True, "max_chunks: expected a whole number between 1 and 2048"),
+        ("speed", False, "speed: expected a number between 0.25 and 4"),
+        ("context_size", "4096.5", "context_size: '4096.5' is not a whole number; expected 16–1e+07"),
+        ("tls_verify", "yes", "tls_verify: expected true or false"),
+    ],
+)
+def test_bad_values_say_what_is_expected(field, value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(**{field: value})
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("16", True), ("15", False), ("10000000", True), ("10000001", False)]
+)
+def test_context_size_is_16_to_10_million(value, accepted):
+    if accepted:
+        assert parse(context_size=value).context_size == int(value)
+    else:
+        with pytest.raises(CredentialsValidateFailedError, match="context_size"):
+            parse(context_size=value)
+
+
+ALL_SET = {
+    "api_key": "xf-k",
+    "invoke_timeout": "7",
+    "max_retries": "4",
+    "tls_verify": "false",
+    "enable_request_metadata": "enabled",
+    "context_size": "1024",
+    "function_calling": "supported",
+    "vision": "unsupported",
+    "thinking": "supported",
+    "structured_output": "unsupported",
+    "max_chunks": "5",
+    "query_prefix": "q: ",
+    "document_prefix": "d: ",
+    "query_task": "retrieval.query",
+    "document_task": "retrieval.passage",
+    "truncate_long_texts": "false",
+    "embedding_vision": "supported",
+    "rerank_vision": "unsupported",
+    "rerank_instruction": "Judge relevance",
+    "rerank_batch_size": "9",
+    "language": "de",
+    "audio_format": "wav",
+    "speed": "1.5",
+    "default_voice": "af_bella",
+    "tts_streaming": True,
+}
+PARSED = {
+    "api_key": "xf-k",
+    "timeout": 7.0,
+    "max_retries": 4,
+    "tls_verify": False,
+    "request_metadata": True,
+    "context_size": 1024,
+    "function_calling": "supported",
+    "vision": "unsupported",
+    "thinking": "supported",
+    "structured_output": "unsupported",
+    "max_chunks": 5,
+    "query_prefix": "q: ",
+    "document_prefix": "d: ",
+    "query_task": "retrieval.query",
+    "document_task": "retrieval.passage",
+    "truncate_long_texts": False,
+    "embedding_vision": "supported",
+    "rerank_vision": "unsupported",
+    "rerank_instruction": "Judge relevance",
+    "rerank_batch_size": 9,
+    "language": "de",
+    "audio_format": "wav",
+    "speed": 1.5,
+    "default_voice": "af_bella",
+    "tts_streaming": True,
+}
+DEFAULTS = {
+    "api_key": None,
+    "timeout": 60.0,
+    "max_retries": 2,
+    "tls_verify": True,
+    "request_metadata": False,
+    "context_size": None,
+    "function_calling": "auto",
+    "vision": "auto",
+    "thinking": "auto",
+    "structured_output": "auto",
+    "max_chunks": 32,
+    "query_prefix": "",
+    "document_prefix": "",
+    "query_task": "",
+    "document_task": "",
+    "truncate_long_texts": True,
+    "embedding_vision": "auto",
+    "rerank_vision": "auto",
+    "rerank_instruction": "",
+    "rerank_batch_size": 256,
+    "language": "",
+    "audio_format": "mp3",
+    "speed": 1.0,
+    "default_voice": "",
+    "tts_streaming": False,
+}
+
+
+def test_every_field_reaches_its_attribute():
+    parsed = parse_credentials({"server_url": "http://h:1", "model_uid": "m", **ALL_SET})
+    assert {name: getattr(parsed, name) for name in PARSED} == PARSED
+
+
+def test_every_attribute_has_its_documented_default():
+    parsed = parse_credentials({"server_url": "http://h:1", "model_uid": "m"})
+    assert {name: getattr(parsed, name) for name in DEFAULTS} == DEFAULTS
+
+
+URL_FIELD = "server_url (Server URL): "
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "is required, e.g. http://192.168.1.10:9997"),
+        ("ftp://h:1", "must start with http:// or https://, e.g. http://192.168.1.10:9997"),
+        ("http://", "has no host name; expected e.g. http://192.168.1.10:9997"),
+        ("http://user@h:1", "must not contain a user name or password; put the key in the API Key field"),
+        ("http://:pw@h:1", "must not contain a user name or password; put the key in the API Key field"),
+        ("http://h:1/?x=1", "must not contain '?' or '#'; give only the server address"),
+    ],
+)
+def test_server_url_messages(value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(server_url=value)
+    assert str(info.value) == URL_FIELD + message
+
+
+@pytest.mark.parametrize(
+    ("pasted", "kept"),
+    [
+        ("http://h:1/pathX/", "http://h:1/pathX"),
+        ("http://h:1/pathX/v1", "http://h:1/pathX"),
+        ("http://h:1//v1", "http://h:1"),
+    ],
+)
+def test_server_url_loses_only_slashes_and_v1(pasted, kept):
+    assert parse(server_url=pasted).server_url == kept
+
+
+def test_model_uid_and_missing_credentials_messages():
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(model_uid="")
+    assert str(info.value) == (
+        "model_uid (Model UID): is required: the UID of a running model, as shown by `xinference list`"
+    )
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse_credentials(None)
+    assert str(info.value) == "credentials are missing: fill in Server URL and Model UID"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (7, "language: expected text, got int"),
+        ("a\rb", "language: must be a single line"),
+        ("a\x00b", "language: must be a single line"),
+        ("x" * 2049, "language: is 2049 characters long; at most 2048 are accepted"),
+    ],
+)
+def test_text_fields_say_what_is_wrong(value, message):
+    with pytest.raises(CredentialsValidateFailedError) as info:
+        parse(language=value)
+    assert str(info.value) == message
+    assert parse(language="x" * 2048).language == "x" * 2048  # the longest accepted
+
+
+def test_parsed_credentials_are_memoised_by_value_and_type():
+    raw = raw_credentials(tls_verify=True)
+    assert parse_credentials(raw) is parse_credentials(dict(raw))  # the same dict again: no re-parse
+    with pytest.raises(CredentialsValidateFailedError, match="tls_verify"):
+        parse_credentials({**raw, "tls_verify": 1})  # 1 == True, but only True is a switch value
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"), [("1", True), ("0", False), ("4096", True), ("4097", False), ("2.5", False)]
+)
+def test_rerank_batch_size_is_a_whole_number_from_1_to_4096(value, accepted):
+    if accepted:
+        assert parse(rerank_batch_size=value).rerank_batch_size == int(value)
+    else:
+        with pytest.raises(CredentialsValidateFailedError, match="rerank_batch_size"):
+            parse(rerank_batch_size=value)

@@ -27,10 +27,11 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def plugin():
-    """One plugin process for the whole run, as the Dify daemon keeps one."""
-    from tools.console.runtime import PluginProcess
+    """One plugin process for the whole run, as the Dify daemon keeps one; started guarded (no host
+    but 127.0.0.1), like every other tier's plugin."""
+    from tests.plugin_process import GuardedPluginProcess
 
-    proc = PluginProcess()
+    proc = GuardedPluginProcess()
     proc.start(timeout=60)
     yield proc
     proc.stop()

@@ -112,7 +112,8 @@ class GuardedPlugin(GuardedPluginProcess):
 
 
 def creds(server_url: str, model_uid: str = "llm-1", **extra: str) -> dict[str, str]:
-    """Credentials as Dify sends them, with the marker key and a short timeout for hang cases."""
+    """Credentials as strings, with the marker key and a short timeout for hang cases (values Dify's form
+    rule keeps as they are; tests of that rule itself use tests/dify_form.py)."""
     base = {"server_url": server_url, "model_uid": model_uid, "api_key": API_KEY, "invoke_timeout": "2"}
     return {**base, **extra}
 

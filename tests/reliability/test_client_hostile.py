@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from dify_plugin.errors.model import (
     InvokeAuthorizationError,
     InvokeBadRequestError,
@@ -203,16 +204,30 @@ def test_the_key_is_sent_only_to_the_configured_server(server):
     assert headers["authorization"] == f"Bearer {API_KEY}"
 
 
-def test_stalled_stream_is_closed_not_left_open(server):
+@pytest.mark.in_process  # no plugin process: run by make test-fast too
+def test_stalled_stream_is_closed_not_left_open(server, monkeypatch):
     """After the read timeout the client closes the response: the server sees its socket closed at once,
-    not when it gives up stalling (STALL_SECONDS) and not never (a response left open in the pool)."""
+    not when it gives up stalling (STALL_SECONDS) and not never (a response left open in the pool).
+
+    urllib3 also drops the socket on a read timeout, so the server's view alone would pass without the
+    plugin's close: the response object itself must be closed, by the plugin."""
+    closed: list[str] = []
+    original_close = requests.Response.close
+
+    def recording_close(response):
+        closed.append(response.url)
+        original_close(response)
+
+    monkeypatch.setattr(requests.Response, "close", recording_close)
     url = server.url("sse_stall")
     _, error, elapsed = _run(_stream, _client(url))
+    assert any(u.startswith(url) for u in closed), "the plugin never closed the stalled response"
     assert isinstance(error, Conn) and elapsed < TIMEOUT + MARGIN, (error, elapsed)
     assert STALL_SECONDS - elapsed > 2.0  # so the wait below ends before the server would give up
     assert server.wait_client_closed(url, timeout=1.5), "the stalled response was left open"
 
 
+@pytest.mark.in_process
 def test_a_stream_abandoned_during_a_stall_is_closed(server):
     """Dify stops reading (the user cancels) while the server is silent: closing the stream closes the
     socket; the connection is not left open in the pool waiting for the rest of the answer."""

@@ -1,9 +1,14 @@
 """Bad model calls: bad or extreme call input through the real plugin process.
 
 Every model call gets empty texts, empty docs, unknown content parts, bad parameters and giant
-prompts; the plugin also gets malformed protocol lines. Every call must end with a typed error or
-an answer — never an untyped one, never a hang, never the key in the message — and the process
-keeps serving (bad_input_support.run_checked). Bad credential values: test_plugin_bad_credentials.py.
+prompts; the plugin also gets malformed protocol lines. Every case states its outcome — the typed
+error (and the start of its message) or the answer — and every call ends without a hang, without
+the key in the message, with the process still serving (bad_input_support.run_checked). Bad
+credential values: test_plugin_bad_credentials.py.
+
+What the plugin refuses itself and what it leaves to the server: content the model cannot read (by
+the abilities the server reports) is refused before sending; the text of messages, embedding inputs
+and rerank documents is the server's to judge, so the hostile server's answer comes back whole.
 """
 
 from __future__ import annotations
@@ -26,39 +31,62 @@ def _llm(hostile, messages, **kwargs):
     )
 
 
+NO_AUDIO = ("InvokeBadRequestError", "This model cannot read audio: Xinference does not report the audio")
+NO_VIDEO = ("InvokeBadRequestError", "This model cannot read a video: Xinference does not report the video")
+NO_IMAGE = ("InvokeBadRequestError", "This model cannot read an image: Xinference does not report the vision")
+NO_DOCUMENT = ("InvokeBadRequestError", "Xinference chat models cannot read document content parts")
+# refused by the SDK's request model before the plugin's code runs
+UNKNOWN_PART = ("ValidationError", "1 validation error for ModelInvokeLLMRequest")
+ANSWER = None  # the server's answer ("Hello world") comes back whole
+
+EXPECTED_PART_ERRORS = {"audio": NO_AUDIO, "video": NO_VIDEO, "document": NO_DOCUMENT}
+
+
 @pytest.mark.parametrize(
-    ("name", "messages"),
+    ("name", "messages", "expected"),
     [
-        ("no-messages", []),
-        ("empty-content", [{"role": "user", "content": ""}]),
-        ("null-content", [{"role": "user", "content": None}]),
-        ("empty-parts", [{"role": "user", "content": []}]),
-        ("whitespace", [{"role": "user", "content": "   \n\t "}]),
-        ("only-system", [{"role": "system", "content": "be terse"}]),
-        ("giant-prompt", [{"role": "user", "content": "word " * 600_000}]),  # 3 MB, a 3 MB stdio line
-        ("control-chars", [{"role": "user", "content": "\x00\x01\x1b[31m\ud7ff\ufffe"}]),
-        ("tool-result-without-call", [{"role": "tool", "content": "42", "tool_call_id": "call-x"}]),
+        ("no-messages", [], ANSWER),
+        ("empty-content", [{"role": "user", "content": ""}], ANSWER),
+        ("null-content", [{"role": "user", "content": None}], ANSWER),
+        ("empty-parts", [{"role": "user", "content": []}], ANSWER),
+        ("whitespace", [{"role": "user", "content": "   \n\t "}], ANSWER),
+        ("only-system", [{"role": "system", "content": "be terse"}], ANSWER),
+        ("giant-prompt", [{"role": "user", "content": "word " * 600_000}], ANSWER),  # a 3 MB stdio line
+        ("control-chars", [{"role": "user", "content": "\x00\x01\x1b[31m\ud7ff\ufffe"}], ANSWER),
+        ("tool-result-without-call", [{"role": "tool", "content": "42", "tool_call_id": "call-x"}], ANSWER),
         *[
-            (f"{t}-part", [{"role": "user", "content": [{"type": t, "data": "", "url": ""}]}])
+            (
+                f"{t}-part",
+                [{"role": "user", "content": [{"type": t, "data": "", "url": ""}]}],
+                EXPECTED_PART_ERRORS[t],
+            )
             for t in PART_TYPES
         ],
         # the URL goes to Xinference as is; the plugin must not fetch it (the child's guard would catch it)
         (
             "remote-image",
             [{"role": "user", "content": [payloads.image_part(url="https://example.com/cat.png")]}],
+            NO_IMAGE,
         ),
         (
             "bad-base64-image",
             [{"role": "user", "content": [payloads.image_part(base64_data="%%%not base64")]}],
+            NO_IMAGE,
         ),
-        ("unknown-part", [{"role": "user", "content": [{"type": "hologram", "data": "x"}]}]),
+        ("unknown-part", [{"role": "user", "content": [{"type": "hologram", "data": "x"}]}], UNKNOWN_PART),
     ],
 )
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "block"])
-def test_llm_bad_messages(plugin, hostile, name, messages, stream):
+def test_llm_bad_messages(plugin, hostile, name, messages, expected, stream):
     result = run_checked(plugin, _llm(hostile, messages, stream=stream))
-    if result.error is None:
-        assert result.chunks, f"{name}: neither an answer nor an error"
+    if expected is ANSWER:
+        assert result.error is None, f"{name}: {result.error}"
+        assert llm_text(result) == HOSTILE_ANSWER, name
+    else:
+        assert result.error is not None, f"{name}: answered, expected {expected}"
+        assert (result.error["error_type"], result.error["message"][: len(expected[1])]) == expected, (
+            result.error
+        )
 
 
 # The SDK checks parameters against the schema's rules (max_tokens 1..context 2048, temperature a
@@ -112,30 +140,36 @@ def test_embedding_bad_texts(plugin, hostile, name, texts, input_type):
         "embed", creds(hostile.url("ok"), "embed-1", invoke_timeout="10"), texts, input_type
     )
     result = run_checked(plugin, data)
-    if result.error is None:
-        assert len(result.chunks[0]["embeddings"]) == len(texts), "one vector per text, none lost"
+    # every case is answered: empty and control texts are the server's to judge, the giant one is
+    # truncated by the server (the form's default), 3,000 texts go in batches
+    assert result.error is None, f"{name}: {result.error}"
+    assert len(result.chunks[0]["embeddings"]) == len(texts), "one vector per text, none lost"
 
 
+# every case is answered; `ranked` lists the document indexes returned, best first (the hostile
+# server's scores fall with the index within each request: 1.0, 0.667 …)
 @pytest.mark.parametrize(
-    ("name", "query", "docs", "threshold", "top_n"),
+    ("name", "query", "docs", "threshold", "top_n", "ranked"),
     [
-        ("no-docs", "q", [], None, None),
-        ("empty-query", "", ["a", "b"], None, None),
-        ("empty-doc", "q", ["", "b"], None, None),
-        ("negative-top-n", "q", ["a", "b"], None, -3),
-        ("threshold-above-1", "q", ["a", "b"], 5.0, None),
-        ("giant-doc", "q", ["word " * 400_000], None, None),
-        ("many-docs", "q", [f"d{i}" for i in range(5000)], None, 3),
+        ("no-docs", "q", [], None, None, []),  # nothing to rank: no request
+        ("empty-query", "", ["a", "b"], None, None, [0, 1]),
+        ("empty-doc", "q", ["", "b"], None, None, [0, 1]),
+        ("negative-top-n", "q", ["a", "b"], None, -3, [0, 1]),  # no usable limit: every document
+        ("threshold-above-1", "q", ["a", "b"], 5.0, None, []),  # no score reaches it
+        ("giant-doc", "q", ["word " * 400_000], None, None, [0]),
+        # 5,000 documents go in batches of 256 (the form's default): each batch's first scores 1.0
+        ("many-docs", "q", [f"d{i}" for i in range(5000)], None, 3, [0, 256, 512]),
     ],
 )
-def test_rerank_bad_input(plugin, hostile, name, query, docs, threshold, top_n):
+def test_rerank_bad_input(plugin, hostile, name, query, docs, threshold, top_n, ranked):
     data = payloads.rerank(
         "rerank", creds(hostile.url("ok"), "rerank-1", invoke_timeout="10"), query, docs, threshold, top_n
     )
     result = run_checked(plugin, data)
-    if result.error is None:
-        found = result.chunks[0]["docs"]
-        assert all(0 <= d["index"] < len(docs) and d["text"] == docs[d["index"]] for d in found)
+    assert result.error is None, f"{name}: {result.error}"
+    found = result.chunks[0]["docs"]
+    assert [d["index"] for d in found] == ranked
+    assert all(d["text"] == docs[d["index"]] for d in found)
 
 
 # None: nothing to speak -> InvokeBadRequestError; else the number of audio chunks (one per piece

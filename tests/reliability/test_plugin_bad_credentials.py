@@ -49,6 +49,7 @@ CHOICE_FIELDS = [
     "audio",
     "document",
     "audio_format",
+    "enable_request_metadata",
 ]
 SWITCH_FIELDS = ["tls_verify", "truncate_long_texts", "tts_streaming"]
 ALL_FIELDS = [

@@ -1,61 +1,34 @@
-"""HTTPS with a self-signed certificate generated at test time (openssl CLI).
+"""HTTPS with a self-signed certificate generated at test time (tests/self_signed.py).
 
 Refused with verification on (a message that says how to trust it), working with 'Verify TLS
-certificate' off — even when REQUESTS_CA_BUNDLE points at an unrelated CA bundle, as it does on many
-hosts — and working with verification on once REQUESTS_CA_BUNDLE names the certificate.
+certificate' set to "Do not verify" (the string "false" the form posts and Dify keeps) — even when
+REQUESTS_CA_BUNDLE points at an unrelated CA bundle, as it does on many hosts — and working with
+verification on once REQUESTS_CA_BUNDLE names the certificate.
 """
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 
 import pytest
 
+from tests.dify_form import dify_stored
 from tests.reliability.hostile_server import HostileServer
-from tests.reliability.plugin_harness import GuardedPlugin, request
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+from tests.reliability.plugin_harness import ACTIONS as PAYLOADS
+from tests.reliability.plugin_harness import GuardedPlugin, creds, request
+from tests.self_signed import make_certificate, server_context
 
 ACTIONS = ("embed", "llm_stream", "rerank")
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
+    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
 def https_server(certificate):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*map(str, certificate))
-    with HostileServer(tls_context=context) as server:
+    with HostileServer(tls_context=server_context(certificate)) as server:
         yield server
 
 
@@ -91,9 +64,24 @@ def test_validation_says_the_same(plugin_with_other_bundle, https_server):
     assert "REQUESTS_CA_BUNDLE" in result.error["message"]
 
 
+MODEL_TYPES = {"embed": "text-embedding", "llm_stream": "llm", "rerank": "rerank", "validate": "llm"}
+
+
+def stored_request(action: str, server_url: str, **posted: str) -> dict:
+    """The request for `action` with credentials as Dify stores the form posted with `posted`."""
+    uid, payload = PAYLOADS[action]
+    return payload(dify_stored(MODEL_TYPES[action], creds(server_url, uid, **posted)))
+
+
+@pytest.mark.parametrize("action", [*ACTIONS, "validate"])
+def test_verification_on_as_stored_refuses(plugin_with_other_bundle, https_server, action):
+    result = plugin_with_other_bundle.call(stored_request(action, https_server.url("ok")), timeout=30)
+    assert result.error is not None and "certificate could not be verified" in result.error["message"]
+
+
 @pytest.mark.parametrize("action", [*ACTIONS, "validate"])
 def test_verification_off_works_even_with_a_ca_bundle_set(plugin_with_other_bundle, https_server, action):
-    data = request(action, https_server.url("ok"), tls_verify="false")
+    data = stored_request(action, https_server.url("ok"), tls_verify="false")  # "Do not verify", as stored
     result = plugin_with_other_bundle.call(data, timeout=30)
     assert result.error is None, result.error
     assert result.chunks

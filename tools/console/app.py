@@ -61,7 +61,7 @@ class Console:
         values: dict[str, Any] = dict(item.split("=", 1) for item in self.args.credential)
         values.update(server_url=self.args.server_url, model_uid=self.args.uid, api_key=self.args.api_key)
         if self.args.insecure:
-            values["tls_verify"] = False
+            values["tls_verify"] = "false"  # as the form posts "Do not verify"
         return build(Path(self.args.plugin_root), model_type, values)
 
     def started(self) -> PluginProcess:

@@ -138,8 +138,9 @@ def _field_problems(field: dict, where: str) -> list[str]:
     if field.get("type") not in FORM_TYPES:
         problems.append(f"{where}: type {field.get('type')!r} is not one of {sorted(FORM_TYPES)}")
     problems += _i18n_problems(field.get("label"), f"{where} label", LANGUAGES)
-    if "placeholder" in field:
-        problems += _i18n_problems(field["placeholder"], f"{where} placeholder", LANGUAGES)
+    for part in ("placeholder", "help"):
+        if part in field:
+            problems += _i18n_problems(field[part], f"{where} {part}", LANGUAGES)
     for option in field.get("options") or []:
         problems += _i18n_problems(option.get("label"), f"{where} option {option.get('value')!r}", LANGUAGES)
     return problems
@@ -152,8 +153,23 @@ REQUIRED_FIELDS: dict[str, dict[str, Any]] = {
     "api_key": {"type": "secret-input", "required": False},
     "invoke_timeout": {},
     "max_retries": {},
-    "tls_verify": {"type": "switch", "default": "true"},
+    # selects, not switches: Dify drops a switch turned off, so "off" must be a non-empty string
+    "tls_verify": {"type": "select", "default": "true"},
+    "truncate_long_texts": {"type": "select", "default": "true"},
+    # the official Dify plugins' name and values, so a form filled for them means the same here
+    "enable_request_metadata": {"type": "select", "default": "disabled"},
 }
+
+
+def _switch_problems(field: dict) -> list[str]:
+    """Dify stores only truthy values: a switch turned off is dropped and then reads as its default,
+    so only a switch whose default is off can be turned off."""
+    if field.get("type") != "switch" or str(field.get("default", "false")).lower() == "false":
+        return []
+    return [
+        f"provider field {field.get('variable')!r}: a switch that defaults to on cannot be turned off "
+        "(Dify drops false and the default comes back); use a select with string values"
+    ]
 
 
 def _form_problems(provider: dict) -> list[str]:
@@ -171,6 +187,7 @@ def _form_problems(provider: dict) -> list[str]:
             problems.append(f"provider credential field #{index}: must be a mapping")
             continue
         problems += _field_problems(field, f"provider field {field.get('variable', index)!r}")
+        problems += _switch_problems(field)
         by_name[field.get("variable")] = field
     for name, wanted in REQUIRED_FIELDS.items():
         field = by_name.get(name)

@@ -113,6 +113,7 @@ class Cluster:
 
     def start(self, timeout: float = 240) -> None:
         self.timings["supervisor start"] = self.supervisor.start(timeout)
+        self.supervisor.check_version(self.supervisor.release.version)
         t0 = time.monotonic()
         for worker in self.workers.values():
             worker.start()

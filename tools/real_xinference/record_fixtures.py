@@ -7,8 +7,8 @@ replaced with the placeholders the existing files use, and local paths with /srv
 Review the diff (`git diff tests/fixtures`) and run `make test` before committing re-recorded files.
 
 Not re-recorded (kept as they are, and labelled in the fixtures README): launch/register/terminate
-summaries (*_01/_03 launch dumps, *_16/_20), authon_* (a restarted auth server), reasoning B/C phases
-and R01-R03.
+summaries (*_01/_03 launch dumps, *_16/_20), authon_* (a restarted auth server), reasoning B/C phases,
+R01-R03 and models_list_after_embed.json (the 39 hand-made ones are listed in the fixtures README).
 
 The recorder itself is recorder.py, the shared request bodies record_bodies.py; the err_* and auth_*
 recordings are in record_errors.py, the audio ones in record_audio.py.

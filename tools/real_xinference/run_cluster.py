@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -147,7 +148,7 @@ def main() -> int:
         print(f"  {k:<52} {v:7.1f}")
     if REPORT.exists():
         print("\n== cluster report (" + str(REPORT) + ")\n" + REPORT.read_text(), flush=True)
-    if ns.pytest_args and rc == 5:
+    if ns.pytest_args and rc == 5 and os.environ.get("REQUIRE_TESTS") != "1":
         rc = 0
     if rc == 5:
         log("FAILED: no cluster test was collected")

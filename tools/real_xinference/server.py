@@ -119,6 +119,18 @@ class XinferenceServer:
         log(f"server '{self.name}' up in {took:.1f} s")
         return took
 
+    def check_version(self, expected: str) -> None:
+        """The running server must be the release under test (a stale or mixed-up venv must not pass as
+        it). Open servers only: /v1/cluster/version needs the admin scope once auth is on."""
+        r = self.http.get(self.url + "/v1/cluster/version", timeout=30)
+        r.raise_for_status()
+        reported = str(r.json().get("version", ""))
+        if reported.split("+", maxsplit=1)[0] != expected:
+            raise ServerError(
+                f"the server reports Xinference {reported!r}, not the release under test {expected}"
+            )
+        log(f"server '{self.name}' reports Xinference {reported}")
+
     @property
     def pid(self) -> int:
         assert self.proc is not None

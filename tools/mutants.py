@@ -1,0 +1,181 @@
+"""make mutants: mutation testing of models/ with mutmut, against the in-process tier (make test-fast).
+
+Runs in a copy of the tracked files under .cache/mutants/ (mutmut writes its mutants/ tree and needs a
+setup.cfg; neither belongs in the repo, and a pyproject.toml would change how the daemon installs the
+plugin). Low parallelism by default: the machine is shared. Module by module if asked:
+
+  python -m tools.mutants                                  # all of models/, 1 worker
+  python -m tools.mutants --only models/_xinference/credentials.py --jobs 2
+  python -m tools.mutants --survivors                      # after adding tests: re-test the survivors
+  python -m tools.mutants --report-only                    # re-read the results, rewrite the summary
+
+The summary (killed / survived / timed out / other per module, and every survivor's name) goes to
+bench/mutants.md; `mutmut show <name>` inside .cache/mutants shows a survivor's diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".cache" / "mutants"
+SUMMARY = ROOT / "bench" / "mutants.md"
+NOTES_MARK = "<!-- notes: kept by tools/mutants.py -->"
+# mutmut's exit-code meanings (mutmut.stats.status_by_exit_code), folded into what the summary shows
+STATUS = {
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    36: "timeout",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+}
+# test_package.py and test_signing.py package the repository (this copy has no .git, an extra mutants/):
+# it tests packaging, not models/
+SETUP_CFG = """[mutmut]
+source_paths = models
+pytest_add_cli_args =
+    -m
+    in_process
+    -p
+    no:cacheprovider
+    --ignore=tests/packaging/test_package.py
+    --ignore=tests/packaging/test_signing.py
+pytest_add_cli_args_test_selection =
+    tests
+also_copy =
+    .ci
+    Makefile
+    provider
+    tools
+    bench
+    _assets
+    manifest.yaml
+    main.py
+    pytest.ini
+    requirements.txt
+    requirements.in
+    requirements-dev.txt
+    requirements-graphon.txt
+    ruff.toml
+    README.md
+    PRIVACY.md
+    scripts
+"""
+
+
+def _copy_tree() -> None:
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    WORK.mkdir(parents=True, exist_ok=True)
+    for name in filter(None, listed.decode().split("\0")):
+        source, target = ROOT / name, WORK / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (WORK / "setup.cfg").write_text(SETUP_CFG, encoding="utf-8")
+
+
+def _run(names: list[str], jobs: int) -> int:
+    command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(jobs), *names]
+    return subprocess.run(command, cwd=WORK, check=False).returncode
+
+
+def _patterns(only: list[str]) -> list[str]:
+    # mutmut names mutants models.x.y.xǁClassǁmethod__mutmut_N / models.x.y.x_function__mutmut_N
+    return [f"{Path(path).with_suffix('').as_posix().replace('/', '.')}.*" for path in only]
+
+
+def _survivors() -> list[str]:
+    return [name for counts in _results().values() for name in counts.get("_names", [])]
+
+
+def _results() -> dict[str, Counter]:
+    per_module: dict[str, Counter] = {}
+    for meta in sorted((WORK / "mutants" / "models").rglob("*.py.meta")):
+        module = meta.relative_to(WORK / "mutants").as_posix().removesuffix(".meta")
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        counts = Counter()
+        for name, code in codes.items():
+            status = "not run" if code is None else STATUS.get(code, "other")
+            counts[status] += 1
+            if status == "survived":
+                counts.setdefault("_names", [])  # type: ignore[arg-type]
+                counts["_names"].append(name)  # type: ignore[union-attr]
+        if codes:
+            per_module[module] = counts
+    return per_module
+
+
+def _write_summary(per_module: dict[str, Counter]) -> None:
+    columns = ("killed", "survived", "timeout", "other", "not run")
+    lines = [
+        "# Mutation testing of models/ (make mutants)",
+        "",
+        "mutmut against the in-process tier (`pytest -m in_process`, what `make test-fast` runs). Score =",
+        "killed / (killed + survived + timeout + other); mutants not run are left out of it and listed.",
+        "",
+        "| module | " + " | ".join(columns) + " | score |",
+        "|---|" + "---:|" * (len(columns) + 1),
+    ]
+    total = Counter()
+    for module, counts in per_module.items():
+        total.update({c: counts.get(c, 0) for c in columns})
+        lines.append(
+            f"| {module} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + f" | {_score(counts)} |"
+        )
+    lines.append(
+        "| **all** | " + " | ".join(f"**{total[c]}**" for c in columns) + f" | **{_score(total)}** |"
+    )
+    judged = sum(total[c] for c in columns if c != "not run")
+    everything = judged + total["not run"]
+    share = 100 * judged / max(everything, 1)
+    lines += [
+        "",
+        f"Measured: {judged} of the {everything} mutants of models/ ({share:.0f} %);"
+        ' the score covers only those. A module whose mutants are all "not run" was not measured.',
+    ]
+    survivors = [(m, n) for m, c in per_module.items() for n in c.get("_names", [])]
+    lines += ["", f"## Survivors ({len(survivors)})", ""]
+    lines += [f"- `{name}`" for _, name in survivors]
+    notes = ""  # the hand-written part (reasons for survivors, scope) is kept across runs
+    if SUMMARY.exists() and NOTES_MARK in SUMMARY.read_text(encoding="utf-8"):
+        notes = NOTES_MARK + SUMMARY.read_text(encoding="utf-8").split(NOTES_MARK, 1)[1]
+    SUMMARY.write_text("\n".join(lines) + "\n\n" + (notes or NOTES_MARK + "\n"), encoding="utf-8")
+
+
+def _score(counts: Counter) -> str:
+    judged = sum(counts.get(c, 0) for c in ("killed", "survived", "timeout", "other"))
+    return f"{100 * counts.get('killed', 0) / judged:.1f} %" if judged else "–"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", action="append", default=[], help="a module path under models/ (repeatable)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="parallel mutant runs (default 1: shared CPU)")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite the summary")
+    parser.add_argument("--survivors", action="store_true", help="re-test only the last run's survivors")
+    args = parser.parse_args(argv)
+    code = 0
+    if not args.report_only:
+        names = _survivors() if args.survivors else _patterns(args.only)
+        if args.survivors and not names:
+            print("no survivors to re-test")
+        else:
+            _copy_tree()
+            code = _run(names, args.jobs)
+    _write_summary(_results())
+    print(f"summary: {SUMMARY.relative_to(ROOT)}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
