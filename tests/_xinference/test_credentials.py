@@ -346,9 +346,9 @@ URL_FIELD = "server_url (Server URL): "
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("", "is required, e.g. http://192.168.1.10:9997"),
-        ("ftp://h:1", "must start with http:// or https://, e.g. http://192.168.1.10:9997"),
-        ("http://", "has no host name; expected e.g. http://192.168.1.10:9997"),
+        ("", "is required, e.g. http://xinference.local:9997"),
+        ("ftp://h:1", "must start with http:// or https://, e.g. http://xinference.local:9997"),
+        ("http://", "has no host name; expected e.g. http://xinference.local:9997"),
         ("http://user@h:1", "must not contain a user name or password; put the key in the API Key field"),
         ("http://:pw@h:1", "must not contain a user name or password; put the key in the API Key field"),
         ("http://h:1/?x=1", "must not contain '?' or '#'; give only the server address"),
