@@ -74,12 +74,14 @@ def test_server_restarted_between_two_calls(plugin, fault):
 
 
 class _Throttle:
-    """Keeps the model's processes stopped but for 5 ms slices every 0.2 s: the tiny model writes a dozen
+    """Keeps the model's processes stopped but for short slices every 0.2 s: the tiny model writes a dozen
     tokens in a few ms, so unthrottled it would finish before its first chunk reached the plugin; held
-    back, it is still generating when the kill lands. (Longer pauses starved it past the read timeout.)"""
+    back, it is still generating when the kill lands. How long a slice must be depends on the machine's
+    load (too short starves it past the read timeout, too long lets it finish): the test adapts it."""
 
-    def __init__(self, pids: list[int]) -> None:
+    def __init__(self, pids: list[int], slice_s: float) -> None:
         self.pids = pids
+        self.slice_s = slice_s
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -93,7 +95,7 @@ class _Throttle:
             self._signal(signal.SIGSTOP)
             self.done.wait(0.2)
             self._signal(signal.SIGCONT)
-            time.sleep(0.005)
+            time.sleep(self.slice_s)
 
     def __enter__(self):
         self.thread.start()
@@ -105,7 +107,7 @@ class _Throttle:
         self._signal(signal.SIGCONT)
 
 
-def _kill_mid_stream(plugin, fault: FaultServer):
+def _kill_mid_stream(plugin, fault: FaultServer, slice_s: float):
     """One streamed chat during which the model's processes are SIGKILLed at the first chunk."""
     killed: list[int] = []
     killed_at = [0.0]
@@ -115,7 +117,7 @@ def _kill_mid_stream(plugin, fault: FaultServer):
             killed.extend(fault.kill_model())
             killed_at[0] = time.monotonic()
 
-    with _Throttle(fault.model_processes()):
+    with _Throttle(fault.model_processes(), slice_s):
         result = plugin.call(_chat(fault, stream=True, max_retries="0"), TIMEOUT + 60, on_chunk)
     return result, killed, time.monotonic() - killed_at[0]
 
@@ -133,19 +135,22 @@ def test_model_process_killed_mid_stream(plugin, fault):
     assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
     # The kill must land between the first chunk and the last: on a loaded machine the whole answer may
     # still come first, or the held-back model no chunk before the read timeout; such a try is repeated.
-    for _attempt in range(3):
-        result, killed, took = _kill_mid_stream(plugin, fault)
+    slice_s = 0.01
+    for _attempt in range(6):
+        result, killed, took = _kill_mid_stream(plugin, fault, slice_s)
         assert result.ended
         text = llm_text(result.chunks)
-        if not killed:
-            print(f"no chunk before the kill could land ({result.error}); again")
+        if not killed:  # starved: no chunk within the read timeout; longer slices
+            print(f"no chunk before the kill could land with {slice_s * 1000:.0f} ms slices; again")
+            slice_s *= 3
             continue
-        if result.error is None and text == HELLO:
-            print(f"the whole answer came before the kill ({killed}); again")
+        if result.error is None and text == HELLO:  # finished before the kill; shorter slices
+            print(f"the whole answer came before the kill with {slice_s * 1000:.0f} ms slices; again")
             _serving_again(plugin, fault)
+            slice_s /= 2
             continue
         break
-    assert killed and not (result.error is None and text == HELLO), "three tries, no kill mid-stream"
+    assert killed and not (result.error is None and text == HELLO), "six tries, no kill mid-stream"
     assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
     typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
     assert result.error["error_type"] in typed, result.error
