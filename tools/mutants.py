@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".cache" / "mutants"
 SUMMARY = ROOT / "bench" / "mutants.md"
+# why a survivor cannot change behaviour, one file per area: lines "- `<mutant name>`: <reason>"
+REASONS = ROOT / "bench" / "mutant-survivors"
+REASON_LINE = re.compile(r"^- `(models\.[^`]+)`: (.+)$")
 NOTES_MARK = "<!-- notes: kept by tools/mutants.py -->"
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code), folded into what the summary shows
 STATUS = {
@@ -133,13 +137,38 @@ def _write_summary(per_module: dict[str, Counter]) -> None:
         f"Measured: {judged} of the {everything} mutants of models/ ({share:.0f} %);"
         ' the score covers only those. A module whose mutants are all "not run" was not measured.',
     ]
-    survivors = [(m, n) for m, c in per_module.items() for n in c.get("_names", [])]
-    lines += ["", f"## Survivors ({len(survivors)})", ""]
-    lines += [f"- `{name}`" for _, name in survivors]
+    lines += _survivor_lines([n for c in per_module.values() for n in c.get("_names", [])])
     notes = ""  # the hand-written part (reasons for survivors, scope) is kept across runs
     if SUMMARY.exists() and NOTES_MARK in SUMMARY.read_text(encoding="utf-8"):
         notes = NOTES_MARK + SUMMARY.read_text(encoding="utf-8").split(NOTES_MARK, 1)[1]
     SUMMARY.write_text("\n".join(lines) + "\n\n" + (notes or NOTES_MARK + "\n"), encoding="utf-8")
+
+
+def _reasons() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted(REASONS.glob("*.md")) if REASONS.is_dir() else []:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if match := REASON_LINE.match(line):
+                found[match.group(1)] = f"{match.group(2)} ({path.relative_to(ROOT).as_posix()})"
+    return found
+
+
+def _survivor_lines(survivors: list[str]) -> list[str]:
+    reasons = _reasons()
+    open_ = [name for name in survivors if name not in reasons]
+    explained = [name for name in survivors if name in reasons]
+    return [
+        "",
+        f"## Survivors ({len(survivors)}: {len(explained)} explained, {len(open_)} open)",
+        "",
+        "### Neither killed nor explained",
+        "",
+        *[f"- `{name}`" for name in open_],
+        "",
+        "### Explained: cannot change behaviour (reasons kept in bench/mutant-survivors/)",
+        "",
+        *[f"- `{name}`: {reasons[name]}" for name in explained],
+    ]
 
 
 def _score(counts: Counter) -> str:
