@@ -11,7 +11,7 @@ from dify_plugin.errors.model import InvokeServerUnavailableError
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.sse import SSEDecoder, SSEEventTooLarge
+from models._xinference.stream import SSEDecoder, SSEEventTooLarge
 from tests.helpers import raw_credentials
 
 EVENT_CAP = 8 * 1024 * 1024  # README "Troubleshooting": a stream event over 8 MiB is refused
