@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
-from models._xinference import keepalive, relaunch, retry, server_faults
+from models._xinference import relaunch, retry, server_faults, sessions
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import (
     HTTPStatusError,
@@ -28,7 +28,6 @@ from models._xinference.errors import (
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
 from models._xinference.request_metadata import attribution_headers
-from models._xinference.sessions import encode_json, pooled_session, read_body, read_json
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ SCHEMA_TIMEOUT = 5.0  # seconds a schema request may wait for the model descript
 class XinferenceClient:
     def __init__(self, credentials: XinferenceCredentials, session: requests.Session | None = None) -> None:
         self.credentials = credentials
-        self.session = session or pooled_session(credentials)
+        self.session = session or sessions.pooled_session(credentials)
         self.requests_sent = 0  # attempts on the wire, retries included (tests and benchmarks read it)
 
     @property
@@ -186,20 +185,20 @@ class XinferenceClient:
             "verify": self.session.verify if c.tls_verify else False,
         }
         if body is not None:
-            kwargs["data"] = encode_json(body, what)
+            kwargs["data"] = sessions.encode_json(body, what)
         if form is not None:
             kwargs["data"], kwargs["files"] = form
         budget = retry.RetryBudget.start(c.max_retries, c.timeout)
-        resend_fresh, resent = False, False  # once, on a new connection: keepalive.py says why it is safe
+        resend_fresh, resent = False, False  # once, on a new connection: sessions.py says why it is safe
         while True:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                sender = keepalive.send_on_fresh_connection if resend_fresh else keepalive.send_as_is
+                sender = sessions.send_on_fresh_connection if resend_fresh else sessions.send_as_is
                 resend_fresh = False
                 response = sender(self.session.request, method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
-                if not resent and keepalive.lost_on_stale_connection(exc):
+                if not resent and sessions.lost_on_stale_connection(exc):
                     logger.info("%s %s: kept-alive connection closed by the server, resending", method, path)
                     resend_fresh = resent = True
                     continue
@@ -263,7 +262,7 @@ class XinferenceClient:
         return headers
 
     def _body(self, response: requests.Response, what: str) -> bytes:
-        return read_body(response, what, self.credentials.server_url)
+        return sessions.read_body(response, what, self.credentials.server_url)
 
     def _json(self, response: requests.Response, what: str) -> Any:
-        return read_json(response, what, self.credentials)
+        return sessions.read_json(response, what, self.credentials)
