@@ -16,6 +16,7 @@ import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
 from models._xinference import relaunch, retry, server_faults, sessions
+from models._xinference.connection_faults import transport_error
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import (
     HTTPStatusError,
@@ -24,7 +25,6 @@ from models._xinference.errors import (
     read_limited,
     redact,
     response_error,
-    transport_error,
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
 from models._xinference.request_metadata import attribution_headers

@@ -37,9 +37,9 @@ from dify_plugin.errors.model import InvokeBadRequestError
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from models._xinference.connection_faults import causes
+from models._xinference.connection_faults import causes, transport_error
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.errors import bad_response, read_limited, redact, transport_error
+from models._xinference.errors import bad_response, read_limited, redact
 from models._xinference.process_state import on_reset
 
 _MAX_POOLED_SESSIONS = 64

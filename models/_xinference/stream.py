@@ -21,7 +21,8 @@ from typing import Any
 import requests
 from dify_plugin.errors.model import InvokeConnectionError, InvokeError, InvokeServerUnavailableError
 
-from models._xinference.errors import bad_response, redact, transport_error
+from models._xinference.connection_faults import transport_error
+from models._xinference.errors import bad_response, redact
 
 # ---- the SSE wire format: raw byte chunks in, the `data` payload of each event out ----------------
 
