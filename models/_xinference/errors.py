@@ -82,6 +82,15 @@ class ModelNotRunningError(StatusBadRequestError):
         super().__init__(message, status=status, detail=detail)
         self.model_uid = model_uid
 
+    @classmethod
+    def from_status_error(cls, err: HTTPStatusError, model_uid: str, server_url: str) -> ModelNotRunningError:
+        """From the server's 400 (describe) or 404 to a description request for `model_uid`."""
+        message = (
+            f"No model with UID {model_uid!r} is running on {server_url}: launch it in Xinference, "
+            "or correct the Model UID (see `xinference list`)"
+        )
+        return cls(message, status=err.status_code, detail=err.detail, model_uid=model_uid)
+
 
 _STATUS_CLASSES: dict[type[InvokeError], type[HTTPStatusError]] = {
     InvokeAuthorizationError: StatusAuthorizationError,
