@@ -1,8 +1,8 @@
 """The only place that speaks HTTP to Xinference; every model type goes through `XinferenceClient`.
 
-It owns: the pooled sessions, the auth header, connect/read timeouts, the retry policy (retry.py),
-status -> typed error (errors.py), streaming (stream.py) and the model-description cache
-(model_info.py). Model classes build request bodies and read results; they never import requests.
+It owns: the pooled sessions and the one safe resend (sessions.py), the auth header, timeouts, the
+retry policy (retry.py), typed errors (errors.py; below HTTP: connection_faults.py), streams (stream.py)
+and the description cache (model_info.py). Model classes build bodies and read results, never requests.
 """
 
 from __future__ import annotations
