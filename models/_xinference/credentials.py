@@ -162,8 +162,8 @@ def _number(raw: Mapping, field: str, default: float, low: float, high: float, *
 
 
 def _switch(raw: Mapping, field: str, default: bool) -> bool:
-    """A switch (True, or its default string) or a "true"/"false" select (or a stored True from when
-    it was a switch): both spellings keep their meaning."""
+    """A switch (True, or its default string) or a "true"/"false" select, or a True stored while it
+    was a switch: every spelling keeps its meaning."""
     value = raw.get(field)
     if value is None or value == "":
         return default
