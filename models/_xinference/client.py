@@ -1,8 +1,8 @@
 """The only place that speaks HTTP to Xinference; every model type goes through `XinferenceClient`.
 
-It owns: the pooled sessions, the auth header, connect/read timeouts, the retry policy (retry.py),
-status -> typed error (errors.py), streaming (stream.py) and the model-description cache
-(model_info.py). Model classes build request bodies and read results; they never import requests.
+It owns: the pooled sessions and the one safe resend (sessions.py), the auth header, timeouts, the
+retry policy (retry.py), typed errors (errors.py; below HTTP: connection_faults.py), streams (stream.py)
+and the description cache (model_info.py). Model classes build bodies and read results, never requests.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from urllib.parse import quote
 import requests
 from dify_plugin.errors.model import InvokeAuthorizationError, InvokeBadRequestError, InvokeError
 
-from models._xinference import keepalive, relaunch, retry, server_faults
+from models._xinference import relaunch, retry, server_faults, sessions
+from models._xinference.connection_faults import transport_error
 from models._xinference.credentials import XinferenceCredentials
 from models._xinference.errors import (
     HTTPStatusError,
@@ -24,22 +25,21 @@ from models._xinference.errors import (
     read_limited,
     redact,
     response_error,
-    transport_error,
 )
 from models._xinference.model_info import DESCRIPTIONS, CacheKey, ModelDescription
 from models._xinference.request_metadata import attribution_headers
-from models._xinference.sessions import encode_json, pooled_session, read_body, read_json
 from models._xinference.stream import ByteStream, EventStream
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_TIMEOUT = 5.0  # seconds a schema request may wait for the model description
+Form = tuple[dict[str, str], dict[str, tuple]]  # multipart: (fields, files)
 
 
 class XinferenceClient:
     def __init__(self, credentials: XinferenceCredentials, session: requests.Session | None = None) -> None:
         self.credentials = credentials
-        self.session = session or pooled_session(credentials)
+        self.session = session or sessions.pooled_session(credentials)
         self.requests_sent = 0  # attempts on the wire, retries included (tests and benchmarks read it)
 
     @property
@@ -66,9 +66,7 @@ class XinferenceClient:
 
     def describe_for_schema(self, *, raise_authorization: bool = False) -> ModelDescription | None:
         """The description for a schema request: cached, else one quick try (no retries, at most
-        SCHEMA_TIMEOUT s); None while the server is down. Dify asks for schemas whenever it lists
-        models, and an unreachable server must neither hang that list nor break it.
-
+        SCHEMA_TIMEOUT s); None while the server is down, so Dify's model list neither hangs nor breaks.
         `raise_authorization`: an invocation raises a rejected key instead of sending its request
         with the same key (Xinference counts every 401 towards banning the client's IP)."""
         cached = self.cached_description()
@@ -77,15 +75,12 @@ class XinferenceClient:
         c = self.credentials
         try:
             return self.quick(min(c.timeout, SCHEMA_TIMEOUT)).describe()
-        except InvokeAuthorizationError:
-            if raise_authorization:
-                raise
-            logger.info(
-                "schema of %r without the server's description: the API key was rejected", c.model_uid
-            )
-            return None
         except InvokeError as err:
-            logger.info("schema of %r without the server's description: %s", c.model_uid, err)
+            rejected = isinstance(err, InvokeAuthorizationError)
+            if rejected and raise_authorization:
+                raise
+            reason = "the API key was rejected" if rejected else err
+            logger.info("schema of %r without the server's description: %s", c.model_uid, reason)
             return None
 
     def _fetch_description(self) -> ModelDescription:
@@ -96,47 +91,36 @@ class XinferenceClient:
         except HTTPStatusError as err:
             # Xinference answers 400 (describe) or 404 for a uid that is not running.
             if isinstance(err, InvokeBadRequestError) and "not found" in err.detail.lower():
-                raise ModelNotRunningError(
-                    f"No model with UID {uid!r} is running on {self.credentials.server_url}: launch it in "
-                    f"Xinference, or correct the Model UID (see `xinference list`)",
-                    status=err.status_code,
-                    detail=err.detail,
-                    model_uid=uid,
-                ) from None
+                raise ModelNotRunningError.from_status_error(err, uid, self.credentials.server_url) from None
             raise
         if not isinstance(data, dict) or not data.get("model_type"):
             raise bad_response(what, "no model_type in the description")
         return ModelDescription.from_json(uid, data)
 
     def list_models(self) -> list[ModelDescription]:
-        data = self.get_json("/v1/models", what="the list of running models")
-        if isinstance(data, dict) and isinstance(data.get("data"), list):
-            return [
-                ModelDescription.from_json(str(d.get("id", "")), d)
-                for d in data["data"]
-                if isinstance(d, dict)
-            ]
-        if isinstance(data, dict):  # servers before v0.9.3: {uid: description}
-            return [ModelDescription.from_json(uid, d) for uid, d in data.items() if isinstance(d, dict)]
-        raise bad_response("the list of running models", "expected a JSON object")
+        what = "the list of running models"
+        models = ModelDescription.list_from_json(self.get_json("/v1/models", what=what))
+        if models is None:
+            raise bad_response(what, "expected a JSON object")
+        return models
 
     # ---- plain requests ----------------------------------------------------------------
 
     def get_json(self, path: str, *, what: str | None = None) -> Any:
         what = what or f"GET {path}"
-        return self._json(self._send("GET", path, what=what), what)
+        return sessions.read_json(self._send("GET", path, what=what), what, self.credentials)
 
     def post_json(self, path: str, body: dict[str, Any], *, what: str | None = None) -> Any:
         what = what or f"POST {path}"
-        return self._json(self._send("POST", path, body=body, what=what), what)
+        return sessions.read_json(self._send("POST", path, body=body, what=what), what, self.credentials)
 
     def post_multipart(self, path: str, fields: dict[str, str], files: dict[str, tuple], *, what: str) -> Any:
         response = self._send("POST", path, form=(fields, files), what=what)
-        return self._json(response, what)
+        return sessions.read_json(response, what, self.credentials)
 
     def post_for_bytes(self, path: str, body: dict[str, Any], *, what: str) -> bytes:
         response = self._send("POST", path, body=body, what=what)
-        return self._body(response, what)
+        return sessions.read_body(response, what, self.credentials.server_url)
 
     # ---- streams -----------------------------------------------------------------------
 
@@ -170,36 +154,23 @@ class XinferenceClient:
         *,
         what: str,
         body: dict[str, Any] | None = None,
-        form: tuple[dict[str, str], dict[str, tuple]] | None = None,
+        form: Form | None = None,
     ) -> requests.Response:
-        """The 2xx response, unread: callers read the body themselves, with a size cap (`_body`),
+        """The 2xx response, unread: callers read the body themselves, with a size cap (sessions.py),
         an excerpt (`read_limited`) or as a stream; `requests` would read a non-streamed body whole."""
         c = self.credentials
-        kwargs: dict[str, Any] = {
-            "headers": self._headers(json_body=body is not None),
-            "timeout": (c.connect_timeout, c.timeout),
-            "allow_redirects": False,  # a redirect could carry the key to another host
-            "stream": True,  # see the docstring: an endless body must not be read into memory
-            # Explicit, so REQUESTS_CA_BUNDLE cannot turn verification back on when it is switched off
-            # (requests lets that variable override the session's verify=False); when on, the session
-            # holds the CA bundle the environment names (see sessions.py).
-            "verify": self.session.verify if c.tls_verify else False,
-        }
-        if body is not None:
-            kwargs["data"] = encode_json(body, what)
-        if form is not None:
-            kwargs["data"], kwargs["files"] = form
+        kwargs = self._request_options(what, body, form)
         budget = retry.RetryBudget.start(c.max_retries, c.timeout)
-        resend_fresh, resent = False, False  # once, on a new connection: keepalive.py says why it is safe
+        resend_fresh, resent = False, False  # once, on a new connection: sessions.py says why it is safe
         while True:
             started = time.perf_counter()
             try:
                 self.requests_sent += 1
-                sender = keepalive.send_on_fresh_connection if resend_fresh else keepalive.send_as_is
+                sender = sessions.send_on_fresh_connection if resend_fresh else sessions.send_as_is
                 resend_fresh = False
                 response = sender(self.session.request, method, c.server_url + path, **kwargs)
             except requests.RequestException as exc:
-                if not resent and keepalive.lost_on_stale_connection(exc):
+                if not resent and sessions.lost_on_stale_connection(exc):
                     logger.info("%s %s: kept-alive connection closed by the server, resending", method, path)
                     resend_fresh = resent = True
                     continue
@@ -221,6 +192,23 @@ class XinferenceClient:
             if method == "POST":  # an inference request: was the model relaunched as another?
                 failure = relaunch.explain_failure(self, failure)
             raise redact(failure, c.api_key)
+
+    def _request_options(self, what: str, body: dict[str, Any] | None, form: Form | None) -> dict[str, Any]:
+        c = self.credentials
+        kwargs: dict[str, Any] = {
+            "headers": self._headers(json_body=body is not None),
+            "timeout": (c.connect_timeout, c.timeout),
+            "allow_redirects": False,  # a redirect could carry the key to another host
+            "stream": True,  # see `_send`: an endless body must not be read into memory
+            # Explicit, so REQUESTS_CA_BUNDLE cannot turn verification back on when it is switched off
+            # (requests lets it override the session's verify=False); when on, the session holds it.
+            "verify": self.session.verify if c.tls_verify else False,
+        }
+        if body is not None:
+            kwargs["data"] = sessions.encode_json(body, what)
+        if form is not None:
+            kwargs["data"], kwargs["files"] = form
+        return kwargs
 
     def _failure_unless_retried(
         self, response: requests.Response, budget: retry.RetryBudget, what: str
@@ -261,9 +249,3 @@ class XinferenceClient:
         if self.credentials.request_metadata:
             headers.update(attribution_headers())
         return headers
-
-    def _body(self, response: requests.Response, what: str) -> bytes:
-        return read_body(response, what, self.credentials.server_url)
-
-    def _json(self, response: requests.Response, what: str) -> Any:
-        return read_json(response, what, self.credentials)

@@ -8,6 +8,8 @@ balancer's idle timeout) where the Docker advice would send them the wrong way.
 
 Three outcomes, read from urllib3's and the socket layer's own exceptions (never from message text when a
 type says it): could not connect; closed or reset before any answer; cut off in the middle of the answer.
+`transport_error` turns every failure below HTTP (those three, TLS, a proxy, a read timeout) into the
+InvokeConnectionError the admin reads.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from enum import Enum
 
 import requests
 import urllib3.exceptions as u3
+from dify_plugin.errors.model import InvokeConnectionError, InvokeError
 
-from models._xinference.hints import connect_hints
+from models._xinference.errors import squash
+from models._xinference.hints import connect_hints, proxy_hint
 
 
 class Fault(Enum):
@@ -98,3 +102,40 @@ def describe(exc: BaseException, server_url: str, root_cause: str) -> str | None
     if fault is Fault.CUT_OFF:
         return "the connection was cut while the answer was being received"
     return None
+
+
+def transport_error(exc: requests.RequestException, server_url: str, what: str) -> InvokeError:
+    """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError, worded by
+    what happened (`describe`)."""
+    if isinstance(exc, requests.exceptions.ProxyError):
+        problem = (
+            f"the HTTP proxy set in the plugin daemon's environment failed ({_root_cause(exc)})"
+            + proxy_hint(server_url, proxy_page=True)
+        )
+        return InvokeConnectionError(f"{what} at {server_url}: {problem}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        problem = (
+            "the TLS certificate could not be verified. Trust it by setting REQUESTS_CA_BUNDLE on the plugin "
+            "daemon to a CA file that signs it, or turn off 'Verify TLS certificate' for this model"
+        )
+    elif isinstance(exc, requests.exceptions.ReadTimeout) or _read_timed_out(exc):
+        problem = "the server stopped answering for longer than the configured timeout"
+    else:  # could not connect / closed or reset before answering / cut off mid-answer
+        problem = describe(exc, server_url, _root_cause(exc)) or squash(str(exc))
+    return InvokeConnectionError(f"{what} at {server_url}: {problem}")
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """A read timeout while a body streams surfaces as ConnectionError(urllib3 ReadTimeoutError)."""
+    return any(isinstance(arg, u3.ReadTimeoutError) for arg in exc.args)
+
+
+def _root_cause(exc: BaseException) -> str:
+    seen = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
+    text = str(seen)
+    # urllib3 messages embed the connection object repr; keep the human part after the colon
+    if "Failed to establish a new connection:" in text:
+        text = text.split("Failed to establish a new connection:", 1)[1]
+    return squash(text.strip(" >)'\"")) or type(seen).__name__

@@ -1,13 +1,11 @@
 """The credential form Dify stores for one model, parsed once into a typed, immutable object.
 
-Dify hands every invocation the raw dict of declared fields it stored: strings (a select's value, or
-a field's YAML default when the admin left it empty), and True for a switch turned on. Dify stores
-only truthy values, so a switch turned off arrives as a missing field: that is why every on/off
-choice whose default is on (tls_verify, truncate_long_texts) is a select with the strings "true" /
-"false", and a missing field always means the YAML default.
-
-Everything downstream uses `XinferenceCredentials`; nothing reads the raw dict again and nothing
-writes to it (Dify would throw such writes away anyway).
+Dify hands every invocation the raw dict of declared fields it stored: strings (a select's value, or the
+field's YAML default when the admin left it empty) and True for a switch turned on; Dify stores only
+truthy values, so a switch turned off is a missing field. Hence every on/off choice whose default is on
+(tls_verify, truncate_long_texts) is a select with the strings "true" / "false", and a missing field
+always means the YAML default. Everything downstream uses `XinferenceCredentials`; nothing reads the
+raw dict again or writes to it (Dify would throw such writes away anyway).
 """
 
 from __future__ import annotations
@@ -164,8 +162,8 @@ def _number(raw: Mapping, field: str, default: float, low: float, high: float, *
 
 
 def _switch(raw: Mapping, field: str, default: bool) -> bool:
-    """A switch (True, or its default string) or a true/false select ("true"/"false", or a stored
-    True from when it was a switch): both spellings keep their meaning."""
+    """A switch (True, or its default string) or a "true"/"false" select, or a True stored while it
+    was a switch: every spelling keeps its meaning."""
     value = raw.get(field)
     if value is None or value == "":
         return default
@@ -192,9 +190,7 @@ def _context_size(raw: Mapping) -> int | None:
 
 def parse_credentials(raw: Mapping | None) -> XinferenceCredentials:
     """Parse Dify's credential dict; every bad value raises CredentialsValidateFailedError naming it.
-
-    The same few credential dicts arrive with every call, so results are memoised (errors are not).
-    """
+    The same few dicts arrive with every call, so results are memoised (errors are not)."""
     if isinstance(raw, Mapping):
         try:
             # the value's type is part of the key: True == 1 for hashing, but only True is a switch value
@@ -215,11 +211,10 @@ on_reset(_parse_memo.cache_clear)
 def _parse(raw: Mapping | None) -> XinferenceCredentials:
     if not isinstance(raw, Mapping):
         raise CredentialsValidateFailedError("credentials are missing: fill in Server URL and Model UID")
-    api_key = _text(raw, "api_key") or None
     return XinferenceCredentials(
         server_url=parse_server_url(_text(raw, "server_url")),
         model_uid=_model_uid(raw),
-        api_key=api_key,
+        api_key=_text(raw, "api_key") or None,
         timeout=_number(raw, "invoke_timeout", 60.0, 1, 3600, integer=False),
         max_retries=int(_number(raw, "max_retries", 2, 0, 10, integer=True)),
         tls_verify=_switch(raw, "tls_verify", True),

@@ -1,9 +1,10 @@
-"""Every error the plugin raises, decided in one place.
+"""Typed errors for what the server answered, decided in one place.
 
-The client turns HTTP statuses and transport failures into Dify's `Invoke*Error` types here, so the
-model classes, the streaming generators (whose errors the SDK does not translate) and the validation
-paths all raise the same, already-typed errors. Messages carry the server's own words (its `detail`,
-or an excerpt of a plain-text/HTML body) plus a hint an admin can act on — never the API key.
+The client turns HTTP statuses (and 2xx answers it cannot use) into Dify's `Invoke*Error` types here,
+so the model classes, the streaming generators (whose errors the SDK does not translate) and the
+validation paths all raise the same, already-typed errors; failures below HTTP are worded in
+connection_faults.py. Messages carry the server's own words (its `detail`, or an excerpt of a
+plain-text/HTML body) plus a hint an admin can act on — never the API key.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 from typing import Any
 
 import requests
-import urllib3
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
     InvokeAuthorizationError,
@@ -23,7 +23,6 @@ from dify_plugin.errors.model import (
     InvokeServerUnavailableError,
 )
 
-from models._xinference import connection_faults
 from models._xinference.hints import proxy_hint
 from models._xinference.server_faults import input_fault, worker_down_hint
 
@@ -83,6 +82,15 @@ class ModelNotRunningError(StatusBadRequestError):
         super().__init__(message, status=status, detail=detail)
         self.model_uid = model_uid
 
+    @classmethod
+    def from_status_error(cls, err: HTTPStatusError, model_uid: str, server_url: str) -> ModelNotRunningError:
+        """From the server's 400 (describe) or 404 to a description request for `model_uid`."""
+        message = (
+            f"No model with UID {model_uid!r} is running on {server_url}: launch it in Xinference, "
+            "or correct the Model UID (see `xinference list`)"
+        )
+        return cls(message, status=err.status_code, detail=err.detail, model_uid=model_uid)
+
 
 _STATUS_CLASSES: dict[type[InvokeError], type[HTTPStatusError]] = {
     InvokeAuthorizationError: StatusAuthorizationError,
@@ -115,8 +123,8 @@ def detail_of(body: bytes, content_type: str) -> str:
         if isinstance(data, dict) and isinstance(data.get("error"), str | dict):
             return _format_detail(data["error"])
     if "html" in content_type or text.lstrip().lower().startswith(("<!doctype", "<html")):
-        return "an HTML page (a proxy or gateway answered, not Xinference): " + _squash(_strip_tags(text))
-    return _squash(text) or "(empty body)"
+        return "an HTML page (a proxy or gateway answered, not Xinference): " + squash(_strip_tags(text))
+    return squash(text) or "(empty body)"
 
 
 def _format_detail(detail: Any) -> str:
@@ -128,10 +136,10 @@ def _format_detail(detail: Any) -> str:
                 parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
             else:
                 parts.append(str(item))
-        return _squash("; ".join(parts))
+        return squash("; ".join(parts))
     if isinstance(detail, dict):
-        return _squash(str(detail.get("message") or json.dumps(detail)))
-    return _squash(str(detail))
+        return squash(str(detail.get("message") or json.dumps(detail)))
+    return squash(str(detail))
 
 
 def _strip_tags(text: str) -> str:
@@ -147,7 +155,8 @@ def _strip_tags(text: str) -> str:
     return "".join(out)
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """One line, at most _EXCERPT characters: long server messages keep their head and tail."""
     text = " ".join(text.split())
     if len(text) <= _EXCERPT:
         return text
@@ -189,43 +198,6 @@ def read_limited(response: requests.Response, limit: int) -> bytes:
     finally:
         response.close()
     return bytes(data[:limit])
-
-
-def transport_error(exc: requests.RequestException, server_url: str, what: str) -> InvokeError:
-    """A failure below HTTP: refused, reset, DNS, TLS, timeout — all InvokeConnectionError, worded by
-    what happened (connection_faults.py)."""
-    if isinstance(exc, requests.exceptions.ProxyError):
-        problem = (
-            f"the HTTP proxy set in the plugin daemon's environment failed ({_root_cause(exc)})"
-            + proxy_hint(server_url, proxy_page=True)
-        )
-        return InvokeConnectionError(f"{what} at {server_url}: {problem}")
-    if isinstance(exc, requests.exceptions.SSLError):
-        problem = (
-            "the TLS certificate could not be verified. Trust it by setting REQUESTS_CA_BUNDLE on the plugin "
-            "daemon to a CA file that signs it, or turn off 'Verify TLS certificate' for this model"
-        )
-    elif isinstance(exc, requests.exceptions.ReadTimeout) or _read_timed_out(exc):
-        problem = "the server stopped answering for longer than the configured timeout"
-    else:  # could not connect / closed or reset before answering / cut off mid-answer
-        problem = connection_faults.describe(exc, server_url, _root_cause(exc)) or _squash(str(exc))
-    return InvokeConnectionError(f"{what} at {server_url}: {problem}")
-
-
-def _read_timed_out(exc: BaseException) -> bool:
-    """A read timeout while a body streams surfaces as ConnectionError(urllib3 ReadTimeoutError)."""
-    return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
-
-
-def _root_cause(exc: BaseException) -> str:
-    seen = exc
-    while seen.__cause__ is not None or seen.__context__ is not None:
-        seen = seen.__cause__ or seen.__context__  # type: ignore[assignment]
-    text = str(seen)
-    # urllib3 messages embed the connection object repr; keep the human part after the colon
-    if "Failed to establish a new connection:" in text:
-        text = text.split("Failed to establish a new connection:", 1)[1]
-    return _squash(text.strip(" >)'\"")) or type(seen).__name__
 
 
 def bad_response(what: str, problem: str) -> InvokeServerUnavailableError:

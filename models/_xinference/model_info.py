@@ -55,6 +55,15 @@ class ModelDescription:
             raw=dict(data),
         )
 
+    @classmethod
+    def list_from_json(cls, data: Any) -> list[ModelDescription] | None:
+        """`GET /v1/models`: {"data": [...]}, or {uid: description} before v0.9.3; None for another shape."""
+        if isinstance(data, dict) and isinstance(data.get("data"), list):
+            return [cls.from_json(str(d.get("id", "")), d) for d in data["data"] if isinstance(d, dict)]
+        if isinstance(data, dict):
+            return [cls.from_json(uid, d) for uid, d in data.items() if isinstance(d, dict)]
+        return None
+
     def has(self, ability: str) -> bool:
         return ability in self.abilities
 

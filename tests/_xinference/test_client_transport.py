@@ -139,3 +139,16 @@ def test_list_models_reads_the_recorded_list():
         models = client().list_models()
     assert {m.uid for m in models} >= {"test-embed", "test-llm"}
     assert {m.model_type for m in models} >= {"llm", "embedding", "rerank"}
+
+
+def test_list_models_reads_the_old_uid_map_and_refuses_another_shape():
+    old = {"qwen3": {"model_type": "LLM", "model_name": "qwen3"}, "skip": "not a description"}
+    with responses.RequestsMock() as mock:
+        mock.get(SERVER + "/v1/models", json=old)
+        mock.get(SERVER + "/v1/models", json=["qwen3"])
+        models = client().list_models()
+        with pytest.raises(
+            InvokeServerUnavailableError, match="list of running models: expected a JSON object"
+        ):
+            client().list_models()
+    assert [(m.uid, m.model_type, m.model_name) for m in models] == [("qwen3", "llm", "qwen3")]

@@ -1,5 +1,5 @@
 """Connections the server drops, against a real keep-alive server on 127.0.0.1 (keepalive_server.py):
-what the admin is told, and the one resend that is safe (models/_xinference/keepalive.py).
+what the admin is told, and the one resend that is safe (models/_xinference/sessions.py).
 
 Each test uses its own server (its own port), so its own pooled session: call 1 opens a connection,
 call 2 finds it kept alive in the pool."""

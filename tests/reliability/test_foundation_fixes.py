@@ -11,7 +11,7 @@ from dify_plugin.errors.model import InvokeServerUnavailableError
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
-from models._xinference.sse import SSEDecoder, SSEEventTooLarge
+from models._xinference.stream import SSEDecoder, SSEEventTooLarge
 from tests.helpers import raw_credentials
 
 EVENT_CAP = 8 * 1024 * 1024  # README "Troubleshooting": a stream event over 8 MiB is refused
@@ -93,7 +93,7 @@ def test_read_timeout_inside_a_streamed_body_is_named_as_such():
     Server URL', because requests wraps that read timeout in a plain ConnectionError."""
     import urllib3
 
-    from models._xinference.errors import transport_error
+    from models._xinference.connection_faults import transport_error
 
     inner = urllib3.exceptions.ReadTimeoutError(None, "/v1/chat/completions", "Read timed out.")
     err = transport_error(requests.exceptions.ConnectionError(inner), "http://h:9997", "chat")

@@ -104,7 +104,7 @@ def test_misbehaviour(plugin, hostile, case, action):
     if case in ("silent", "reset", "reset0", "429", "401", "403", "redirect"):
         posts = len([r for r in hostile.requests_for(url) if r[0] == "POST"])
         # reset0 on the kept-alive connection the model description came over: to the plugin that looks
-        # like an idle close, so it is resent once on a new connection (keepalive.py), and never again
+        # like an idle close, so it is resent once on a new connection (sessions.py), and never again
         assert posts == (2 if case == "reset0" else 1), f"{what} was sent {posts} times"
     _still_serving(plugin, hostile)
 
