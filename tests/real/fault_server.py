@@ -7,6 +7,7 @@ XINFERENCE_REAL_PYTHON (the cached venv's python) and XINFERENCE_REAL_MODELS (JS
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -79,6 +80,14 @@ class FaultServer:
         """The live processes that appeared with the model's launch: its own sub-pool (and children)."""
         members = set(self.processes.members(self.server.pid))
         return [pid for pid in self._launched.get(uid, []) if pid in members]
+
+    def process_titles(self, uid: str = UID) -> list[str]:
+        """The command lines of the model's processes (4.1.0 titles its sub-pool "Model: <uid>-rep0")."""
+        titles = []
+        for pid in self.model_processes(uid):
+            with contextlib.suppress(OSError):
+                titles.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip())
+        return titles
 
     def kill_model(self, uid: str = UID) -> list[int]:
         """SIGKILL the model's processes, as the kernel's OOM killer does."""

@@ -79,7 +79,7 @@ def test_server_restarted_between_two_calls(plugin, fault):
         assert llm_text(ok(plugin, _chat(fault, stream=stream))) == HELLO
 
 
-LONG_TOKENS = 2000  # the long writer's max_tokens: its whole answer takes seconds (see the docstring)
+LONG_TOKENS = 1000  # the long writer's max_tokens: its whole answer takes seconds (see the docstring)
 
 
 @dataclass
@@ -90,6 +90,7 @@ class _Streamed:
     first_chunk: float | None = None
     killed: list[int] = field(default_factory=list)
     killed_at: float | None = None
+    kill_failed: Exception | None = None
     took: float = 0.0
 
     @property
@@ -115,11 +116,16 @@ def _stream_long_writer(plugin, fault: FaultServer, *, kill: bool = False) -> _S
         if run.first_chunk is None:
             run.first_chunk = time.monotonic() - t0
             if kill:
-                run.killed = fault.kill_model(LONG_UID)
+                try:
+                    run.killed = fault.kill_model(LONG_UID)
+                except Exception as exc:  # re-raised below, in the test thread, after the session ended
+                    run.kill_failed = exc
                 run.killed_at = time.monotonic() - t0
 
     run.result = plugin.call(data, TIMEOUT + 60, on_chunk)
     run.took = time.monotonic() - t0
+    if run.kill_failed is not None:
+        raise run.kill_failed
     assert run.result.ended, "the plugin did not end the session"
     return run
 
@@ -138,6 +144,9 @@ def test_model_process_killed_mid_stream(plugin, fault):
     lands mid-stream by construction, whatever the machine's load. A run in which it did not fails."""
     fault.launch(fault.long_writer_launch())  # kill_model(LONG_UID): the processes this launch started
     try:
+        titles = fault.process_titles(LONG_UID)
+        print(f"the long writer's processes: {titles}")
+        assert any(f"Model: {LONG_UID}" in title for title in titles), titles
         whole = _stream_long_writer(plugin, fault)
         print(f"unkilled: {_describe(whole)}")
         assert whole.result.error is None and whole.finish == "length", _describe(whole)
