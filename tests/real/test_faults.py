@@ -2,14 +2,17 @@
 one plugin process of the run: the server restarted between two calls, the model's process killed
 mid-stream (SIGKILL, as the OOM killer does), and a UID relaunched as a different model.
 
-The tests run in file order and share the fault server; each leaves the model serving for the next.
+The tests run in file order and share the fault server; each leaves the chat model (UID fault-llm, the
+tiny chat + tools model) serving for the next.
 
-The mid-stream kill needs the kill to land between the first chunk and the last. The tiny model writes its
-answer in a few ms, so the test holds its process back with SIGSTOP/SIGCONT slices. That worked on a loaded
-machine, but on an idle one no chunk came through within the 30 s read timeout even with 2.4 s slices (seen
-three times; not understood yet — a matter of this test's throttle, not of the plugin). When no try lands
-mid-stream the test is skipped with that reason instead of passing; whenever a kill does land, every
-assertion on what the plugin reports holds as before.
+The mid-stream kill needs a stream still running when the kill lands. The tiny chat model writes its
+15-token answer in a few ms, so that test launches a long writer beside it as LONG_UID: a random-weight
+tiny Qwen2 on the same tokenizer (build_models.py random-llm, built once into the venv), whose greedy
+answer runs to max_tokens. Unkilled, its 1,000 tokens come as ~500 chunks over 5-10 s on our loaded
+2-core machine; its processes are SIGKILLed at the first chunk the plugin delivers (0.1-0.5 s in, the
+kill a few ms later), so nearly all of the answer is still to come: the kill lands mid-stream by
+construction, whatever the machine's load. A run in which it did not (no chunk at all, or the whole
+answer before the error) fails; there is no retry and no skip.
 """
 
 from __future__ import annotations
