@@ -165,9 +165,10 @@ def test_model_process_killed_mid_stream(plugin, fault):
         assert len(cut.result.chunks) < len(whole.result.chunks), _describe(cut)
         typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
         assert cut.result.error["error_type"] in typed, cut.result.error
-        # the timeout bounds each wait for the next piece: the error comes within it of the kill
+        # the timeout bounds each wait for the next piece: the error comes within it of the kill (+5 s for
+        # the plugin process to report it)
         after_kill = cut.took - (cut.killed_at or 0.0)
-        assert after_kill < TIMEOUT, f"the error came {after_kill:.1f} s after the kill"
+        assert after_kill < TIMEOUT + 5, f"the error came {after_kill:.1f} s after the kill"
         print(f"the error came {after_kill:.2f} s after the kill")
         _serving_again(plugin, fault, whole.text)
     finally:
