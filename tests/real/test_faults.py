@@ -8,10 +8,10 @@ tiny chat + tools model) serving for the next.
 The mid-stream kill needs a stream still running when the kill lands. The tiny chat model writes its
 15-token answer in a few ms, so that test launches a long writer beside it as LONG_UID: a random-weight
 tiny Qwen2 on the same tokenizer (build_models.py random-llm, built once into the venv), whose greedy
-answer runs to max_tokens. Unkilled, its 1,000 tokens come as ~500 chunks over 5-10 s on our loaded
-2-core machine; its processes are SIGKILLed at the first chunk the plugin delivers (0.1-0.5 s in, the
-kill a few ms later), so nearly all of the answer is still to come: the kill lands mid-stream by
-construction, whatever the machine's load. A run in which it did not (no chunk at all, or the whole
+answer runs to max_tokens. Unkilled, its 1,000 tokens come as 498 chunks in 7 s at load 4 and in about
+a minute at load 11 on our 2-core machine; its processes are SIGKILLed at the first chunk the plugin
+delivers (0.2-8 s in, the kill 0.01-0.03 s later), so nearly all of the answer is still to come: the kill
+lands mid-stream by construction, whatever the machine's load. A run in which it did not (no chunk at all, or the whole
 answer before the error) fails; there is no retry and no skip.
 """
 
