@@ -36,7 +36,8 @@ def _tools():
 
 
 class FaultServer:
-    """One xinference-local with the tiny chat + tools model as UID, on a port that survives restarts."""
+    """One xinference-local with the tiny chat + tools model as UID, on a port that survives restarts; the
+    kill test launches the long writer beside it as LONG_UID."""
 
     def __init__(self) -> None:
         self.processes, server, self.specs, self.local_models = _tools()

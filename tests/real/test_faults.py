@@ -11,8 +11,8 @@ tiny Qwen2 on the same tokenizer (build_models.py random-llm, built once into th
 answer runs to max_tokens. Unkilled, its 1,000 tokens come as 498 chunks in 7 s at load 4 and in about
 a minute at load 11 on our 2-core machine; its processes are SIGKILLed at the first chunk the plugin
 delivers (0.2-8 s in, the kill 0.01-0.03 s later), so nearly all of the answer is still to come: the kill
-lands mid-stream by construction, whatever the machine's load. A run in which it did not (no chunk at all, or the whole
-answer before the error) fails; there is no retry and no skip.
+lands mid-stream by construction, whatever the machine's load. A run in which it did not (no chunk at
+all, or the whole answer before the error) fails; there is no retry and no skip.
 """
 
 from __future__ import annotations
