@@ -2,30 +2,32 @@
 one plugin process of the run: the server restarted between two calls, the model's process killed
 mid-stream (SIGKILL, as the OOM killer does), and a UID relaunched as a different model.
 
-The tests run in file order and share the fault server; each leaves the model serving for the next.
+The tests run in file order and share the fault server; each leaves the chat model (UID fault-llm, the
+tiny chat + tools model) serving for the next.
 
-The mid-stream kill needs the kill to land between the first chunk and the last. The tiny model writes its
-answer in a few ms, so the test holds its process back with SIGSTOP/SIGCONT slices. That worked on a loaded
-machine, but on an idle one no chunk came through within the 30 s read timeout even with 2.4 s slices (seen
-three times; not understood yet — a matter of this test's throttle, not of the plugin). When no try lands
-mid-stream the test is skipped with that reason instead of passing; whenever a kill does land, every
-assertion on what the plugin reports holds as before.
+The mid-stream kill needs a stream still running when the kill lands. The tiny chat model writes its
+15-token answer in a few ms, so that test launches a long writer beside it as LONG_UID: a random-weight
+tiny Qwen2 on the same tokenizer (build_models.py random-llm, built once into the venv), whose greedy
+answer runs to max_tokens. Unkilled, its 1,000 tokens come as 498 chunks in 7 s at load 4 and in about
+a minute at load 11 on our 2-core machine; its processes are SIGKILLed at the first chunk the plugin
+delivers (0.2-8 s in, the kill 0.01-0.03 s later), so nearly all of the answer is still to come: the kill
+lands mid-stream by construction, whatever the machine's load. A run in which it did not (no chunk at
+all, or the whole answer before the error) fails; there is no retry and no skip.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import threading
 import time
+from dataclasses import dataclass, field
 
 import pytest
 
 from models._xinference.model_info import DESCRIPTIONS
-from tests.real.fault_server import MODELS, PYTHON, UID, FaultServer
+from tests.real.fault_server import LONG_UID, MODELS, PYTHON, UID, FaultServer
 from tests.real.support import HELLO, call, credentials, error_of, llm_text, ok
 from tools.console import payloads
+from tools.console.session import SessionResult
 
 pytestmark = [
     pytest.mark.real,
@@ -80,97 +82,111 @@ def test_server_restarted_between_two_calls(plugin, fault):
         assert llm_text(ok(plugin, _chat(fault, stream=stream))) == HELLO
 
 
-class _Throttle:
-    """Keeps the model's processes stopped but for short slices every 0.2 s: the tiny model writes a dozen
-    tokens in a few ms, so unthrottled it would finish before its first chunk reached the plugin; held
-    back, it is still generating when the kill lands. How long a slice must be depends on the machine's
-    load (too short starves it past the read timeout, too long lets it finish): the test adapts it."""
-
-    def __init__(self, pids: list[int], slice_s: float) -> None:
-        self.pids = pids
-        self.slice_s = slice_s
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _signal(self, sig: int) -> None:
-        for pid in self.pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-
-    def _run(self) -> None:
-        while not self.done.is_set():
-            self._signal(signal.SIGSTOP)
-            self.done.wait(0.2)
-            self._signal(signal.SIGCONT)
-            time.sleep(self.slice_s)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.thread.join()
-        self._signal(signal.SIGCONT)
+LONG_TOKENS = 1000  # the long writer's max_tokens: its whole answer takes seconds (see the docstring)
+LONG_STREAM_LIMIT = 300  # (s) a whole unkilled answer took 7-12 s at load 4, 59 s at load 10 (2 cores)
 
 
-def _kill_mid_stream(plugin, fault: FaultServer, slice_s: float):
-    """One streamed chat during which the model's processes are SIGKILLed at the first chunk."""
-    killed: list[int] = []
-    killed_at = [0.0]
+@dataclass
+class _Streamed:
+    """One streamed chat of the long writer, timed from the request (s)."""
+
+    result: SessionResult
+    first_chunk: float | None = None
+    killed: list[int] = field(default_factory=list)
+    killed_at: float | None = None
+    kill_failed: Exception | None = None
+    took: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return llm_text(self.result.chunks)
+
+    @property
+    def finish(self) -> str | None:
+        reasons = [c["delta"].get("finish_reason") for c in self.result.chunks]
+        return next((r for r in reversed(reasons) if r), None)
+
+
+def _stream_long_writer(plugin, fault: FaultServer, *, kill: bool = False) -> _Streamed:
+    """The long writer's answer to USER, streamed; with `kill`, its processes are SIGKILLed at the
+    first chunk the plugin delivers (on the reader thread, before it reads the next one)."""
+    params = {"temperature": 0, "max_tokens": LONG_TOKENS}
+    creds = credentials(LONG_UID, fault.url, invoke_timeout=str(TIMEOUT), max_retries="0")
+    data = payloads.invoke_llm("my-long", creds, USER, parameters=params, stream=True)
+    run = _Streamed(SessionResult(""))
+    t0 = time.monotonic()
 
     def on_chunk(_chunk: dict) -> None:
-        if not killed:
-            killed.extend(fault.kill_model())
-            killed_at[0] = time.monotonic()
+        if run.first_chunk is None:
+            run.first_chunk = time.monotonic() - t0
+            if kill:
+                try:
+                    run.killed = fault.kill_model(LONG_UID)
+                except Exception as exc:  # re-raised below, in the test thread, after the session ended
+                    run.kill_failed = exc
+                run.killed_at = time.monotonic() - t0
 
-    pids = fault.model_processes()
-    print(f"throttling {pids} with {slice_s * 1000:.0f} ms slices")
-    with _Throttle(pids, slice_s):
-        result = plugin.call(_chat(fault, stream=True, max_retries="0"), TIMEOUT + 60, on_chunk)
-    return result, killed, time.monotonic() - killed_at[0]
+    run.result = plugin.call(data, LONG_STREAM_LIMIT, on_chunk)
+    run.took = time.monotonic() - t0
+    if run.kill_failed is not None:
+        raise run.kill_failed
+    assert run.result.ended, "the plugin did not end the session"
+    return run
 
 
-def _serving_again(plugin, fault: FaultServer) -> None:
-    """Xinference's worker relaunches a model whose process died (unbounded by default); then the same
-    plugin process serves it again."""
-    if not fault.wait_until_serving(240):
-        fault.terminate_model()
-        fault.launch(fault.chat_launch())
-    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
+def _describe(run: _Streamed) -> str:
+    first = "none" if run.first_chunk is None else f"{run.first_chunk:.2f} s"
+    kill = "" if run.killed_at is None else f", kill at {run.killed_at:.2f} s ({run.killed})"
+    error = run.result.error and f"{run.result.error['error_type']}: {run.result.error['message']}"
+    chunks = len(run.result.chunks)
+    return f"first chunk {first}{kill}, {chunks} chunks, finish {run.finish}, end {run.took:.2f} s, {error}"
 
 
 def test_model_process_killed_mid_stream(plugin, fault):
-    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
-    # The kill must land between the first chunk and the last: on a loaded machine the whole answer may
-    # still come first, or the held-back model no chunk before the read timeout; such a try is repeated.
-    slice_s = 0.01
-    for _attempt in range(3):
-        result, killed, took = _kill_mid_stream(plugin, fault, slice_s)
-        assert result.ended
-        text = llm_text(result.chunks)
-        if not killed:  # starved: no chunk within the read timeout; longer slices
-            err = (result.error or {}).get("message")
-            print(f"no chunk before the kill could land with {slice_s * 1000:.0f} ms slices ({err}); again")
-            slice_s *= 3
-            continue
-        if result.error is None and text == HELLO:  # finished before the kill; shorter slices
-            print(f"the whole answer came before the kill with {slice_s * 1000:.0f} ms slices; again")
-            _serving_again(plugin, fault)
-            slice_s /= 2
-            continue
-        break
-    if not killed or (result.error is None and text == HELLO):
-        pytest.skip(
-            "three tries, no kill landed between the first chunk and the last (see the module docstring)"
+    """The long writer launched beside the chat model (which the other tests keep using): unkilled, its
+    answer runs to LONG_TOKENS for seconds; killed at the first chunk, the rest cannot come, so the kill
+    lands mid-stream by construction, whatever the machine's load. A run in which it did not fails."""
+    fault.launch(fault.long_writer_launch())  # kill_model(LONG_UID): the processes this launch started
+    try:
+        titles = fault.process_titles(LONG_UID)
+        print(f"the long writer's processes: {titles}")
+        assert any(f"Model: {LONG_UID}" in title for title in titles), titles
+        whole = _stream_long_writer(plugin, fault)
+        print(f"unkilled: {_describe(whole)}")
+        assert whole.result.error is None and whole.finish == "length", _describe(whole)
+        cut = _stream_long_writer(plugin, fault, kill=True)
+        print(f"killed mid-stream: {_describe(cut)}")
+        assert cut.killed, f"no chunk came, so no kill landed mid-stream: {_describe(cut)}"
+        assert cut.result.error is not None, (
+            f"the whole answer came before the kill landed: {_describe(cut)}"
+            if cut.text == whole.text
+            else f"a cut-off stream passed as an answer: {_describe(cut)}"
         )
-    assert result.error is not None, f"a cut-off stream passed as an answer: {text!r}"
-    typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
-    assert result.error["error_type"] in typed, result.error
-    # the timeout bounds each wait for the next piece: the error comes within it of the kill
-    assert took < TIMEOUT + 5, f"the error came {took:.0f} s after the kill"
-    print(f"killed {killed} mid-stream: {result.error['error_type']} {took:.1f} s later: {result.error}")
-    _serving_again(plugin, fault)
+        assert len(cut.result.chunks) < len(whole.result.chunks), _describe(cut)
+        typed = ("InvokeConnectionError", "InvokeServerUnavailableError")
+        assert cut.result.error["error_type"] in typed, cut.result.error
+        # the timeout bounds each wait for the next piece: the error comes within it of the kill (+5 s for
+        # the plugin process to report it)
+        after_kill = cut.took - (cut.killed_at or 0.0)
+        assert after_kill < TIMEOUT + 5, f"the error came {after_kill:.1f} s after the kill"
+        print(f"the error came {after_kill:.2f} s after the kill")
+        _serving_again(plugin, fault, whole.text)
+    finally:
+        with contextlib.suppress(Exception):
+            fault.terminate_model(LONG_UID)
+
+
+def _serving_again(plugin, fault: FaultServer, answer: str) -> None:
+    """Xinference's worker relaunches a model whose process died (unbounded by default); then the same
+    plugin process streams its whole answer again. The chat model beside it was never touched."""
+    t0 = time.monotonic()
+    if not fault.wait_until_serving(240, LONG_UID):
+        fault.terminate_model(LONG_UID)
+        fault.launch(fault.long_writer_launch())
+    again = _stream_long_writer(plugin, fault)
+    print(f"serving again {time.monotonic() - t0:.1f} s after the kill test: {_describe(again)}")
+    assert again.result.error is None and again.text == answer, _describe(again)
+    assert llm_text(ok(plugin, _chat(fault, stream=True))) == HELLO
 
 
 def test_uid_relaunched_as_a_different_model(plugin, fault):

@@ -7,7 +7,8 @@ usage: python build_models.py rerank <minilm_dir> <out_dir>
 * rerank: a sentence-transformers CrossEncoder = the MiniLM encoder plus a seeded random one-logit head.
   Its scores (~0.5) are deterministic and correctly shaped, but carry no meaning.
 * random-llm: a 2-layer random-weight Qwen2 (hidden 64) on the tiny-qwen2-tools tokenizer; its greedy
-  output is arbitrary text that runs to max_tokens. Only `make fixtures` uses it (the `test-llm` recordings).
+  output is arbitrary text that runs to max_tokens: the `test-llm` recordings (`make fixtures`) and the long
+  writer test_faults.py kills mid-stream (built by local_models.random_llm).
 * tiny-clip: a seeded random CLIP (hidden 32, 2 layers, 32x32 images in 8x8 patches, 16-dim projection)
   with a byte-level tokenizer and no merges, saved as a sentence-transformers directory. No download.
 """

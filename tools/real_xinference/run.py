@@ -98,7 +98,7 @@ def _fault_server_env(py: Path, models: dict[str, Path], rel: Release) -> dict[s
         return {}
     return {
         "XINFERENCE_REAL_PYTHON": str(py),
-        "XINFERENCE_REAL_MODELS": json.dumps({"tools": str(models["tools"])}),
+        "XINFERENCE_REAL_MODELS": json.dumps({role: str(models[role]) for role in ("tools", "random")}),
     }
 
 
