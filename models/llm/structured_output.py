@@ -43,9 +43,8 @@ STRUCTURED_OUTPUT_PARAMETERS = ("response_format", "json_schema")  # Dify's; a r
 
 @dataclass(frozen=True)
 class StructuredOutput:
-    """What one request asked for: any JSON object, or JSON following `schema`."""
+    """What one request asked for: any JSON object (`schema` None), or JSON following `schema`."""
 
-    kind: str  # "json_object" or "json_schema"
     schema: dict[str, Any] | None
     instructed: bool  # the plugin asks in the prompt and extracts the JSON from the answer
     send_response_format: bool
@@ -89,18 +88,15 @@ def structured_output(parameters: Mapping[str, Any], profile: LLMProfile) -> Str
     schema = _schema(schema_text) if kind == "json_schema" else None
     instructed = not profile.schema_enforced
     ignores = profile.engine in _ENGINES_IGNORING_RESPONSE_FORMAT
-    return StructuredOutput(kind, schema, instructed, send_response_format=not (instructed and ignores))
+    return StructuredOutput(schema, instructed, send_response_format=not (instructed and ignores))
 
 
-def _schema(text: Any) -> dict[str, Any] | None:
-    # Malformed text is reported by the request builder (request.py), which reads the same parameter.
-    try:
-        value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    if isinstance(value, dict) and isinstance(value.get("schema"), dict):
-        return value["schema"]
-    return value if isinstance(value, dict) else None
+def _schema(text: str) -> dict[str, Any]:
+    # The request builder (request.py) has already refused a json_schema that is missing, not JSON, or not
+    # a JSON object: here it is {"name", "schema"} or the bare schema.
+    value = json.loads(text)
+    wrapped = value.get("schema")
+    return wrapped if isinstance(wrapped, dict) else value
 
 
 def _instruction(schema: dict[str, Any] | None) -> str:
@@ -144,7 +140,7 @@ def _top_level_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
 
 
 def _json_type(value: Any) -> str:
-    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "value"
+    return "object" if isinstance(value, dict) else "array"  # _find_json finds nothing else
 
 
 def _unusable(what: str, answer: str, problem: str) -> InvokeBadRequestError:

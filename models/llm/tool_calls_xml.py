@@ -40,8 +40,8 @@ def parse_xml_call(raw: str, schemas: Mapping[str, Any]) -> tuple[str, dict[str,
 
 
 def typed_value(value: str, schema: Any) -> Any:
-    kinds = _kinds(schema)
-    for kind in kinds:
+    """`value` as the first of its schema's types it fits; else (a string, say) the text as it was."""
+    for kind in _kinds(schema):
         converted = _convert(value, kind)
         if converted is not _NO:
             return converted
@@ -53,8 +53,6 @@ _NO = object()
 
 def _convert(value: str, kind: str) -> Any:
     text = value.strip()
-    if kind == "string":
-        return value
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower(), _NO)
     if kind == "null":
@@ -62,7 +60,7 @@ def _convert(value: str, kind: str) -> Any:
     parsed = _json(text)
     if kind == "integer" and isinstance(parsed, float) and parsed.is_integer():
         parsed = int(parsed)  # "3.0" for an integer parameter
-    wanted = _JSON_TYPES.get(kind)
+    wanted = _JSON_TYPES.get(kind)  # None for "string": a string is the text itself
     fits = wanted is not None and not isinstance(parsed, bool) and isinstance(parsed, wanted)
     return parsed if fits else _NO
 
@@ -75,19 +73,19 @@ def _json(text: str) -> Any:
 
 
 def _kinds(schema: Any) -> list[str]:
+    """The types the schema allows, in its order ("string" converts nothing, so it needs no place)."""
     if not isinstance(schema, Mapping):
-        return ["string"]
+        return []
     kind = schema.get("type")
     if isinstance(kind, str):
         return [kind]
     if isinstance(kind, list):
-        # a string alternative last: anything fits a string, so the stricter types are tried first
-        return sorted((k for k in kind if isinstance(k, str)), key=lambda k: k == "string")
+        return [k for k in kind if isinstance(k, str)]
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list):
-            return [k for option in options for k in _kinds(option) if k != "string"] + ["string"]
-    return ["string"]
+            return [k for option in options for k in _kinds(option)]
+    return []
 
 
 def _properties(parameters: Any) -> Mapping[str, Any]:

@@ -67,4 +67,4 @@ def _kind(part: Any, profile: LLMProfile) -> tuple[str, bool]:
     for cls, kind, flag in _KINDS:
         if isinstance(part, cls):
             return kind, bool(getattr(profile, flag))
-    return getattr(getattr(part, "type", None), "value", "file"), False
+    return "file", False  # not reached: the SDK's content union is text and the four kinds above

@@ -19,6 +19,7 @@ from dify_plugin.entities.model.message import (
     ToolPromptMessage,
     UserPromptMessage,
 )
+from dify_plugin.errors.model import InvokeServerUnavailableError
 
 from models._xinference.model_info import DESCRIPTIONS
 from models._xinference.schemas import SCHEMAS
@@ -73,6 +74,7 @@ def test_an_image_from_a_tool_follows_in_a_user_message_for_a_vision_model():
         "name": "get_weather",
     }
     assert files["role"] == "user"
+    assert files["content"][0] == {"type": "text", "text": "Files returned by the tool calls above:"}
     assert files["content"][1] == {
         "type": "image_url",
         "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"},
@@ -98,6 +100,17 @@ def test_files_of_parallel_tool_results_follow_after_the_last_result():
     assert "cannot read audio files" in body["messages"][3]["content"]
     assert "cannot read document files" in body["messages"][3]["content"]
     assert [p["type"] for p in body["messages"][4]["content"]] == ["text", "image_url"]
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_tool_result_is_sent_as_empty_text(empty):
+    body = _sent(_agent_turn(empty))
+    assert body["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_0",
+        "content": "",
+        "name": "get_weather",
+    }
 
 
 def test_an_image_tool_result_never_raises_when_streamed():
@@ -191,15 +204,17 @@ def test_tool_choice_is_forwarded_in_openai_form(dify, sent):
     assert body["tool_choice"] == sent
 
 
-def test_tool_choice_without_tools_or_naming_an_unknown_tool_is_not_sent():
+def test_tool_choice_without_tools_or_naming_an_unknown_tool_is_not_sent(caplog):
     (body,) = _invoke_direct(
         {"mode": "required"}, [{"json": fixture_json("llm_05_chat_nonstream.json")}], tools=()
     )
     assert "tool_choice" not in body
-    (body,) = _invoke_direct(
-        {"mode": "tool", "name": "nope"}, [{"json": fixture_json("llm_09_chat_tools_nonstream.json")}]
-    )
+    with caplog.at_level(logging.WARNING, logger="models.llm.tool_calls"):
+        (body,) = _invoke_direct(
+            {"mode": "tool", "name": "nope"}, [{"json": fixture_json("llm_09_chat_tools_nonstream.json")}]
+        )
     assert "tool_choice" not in body
+    assert caplog.messages == ["tool_choice names 'nope', which is not among the tools sent; not forwarded"]
 
 
 def test_tool_choice_as_a_model_parameter_is_forwarded_too():
@@ -227,6 +242,20 @@ def test_a_refused_tool_choice_is_dropped_with_a_log_line(stream, caplog):
     assert first["tool_choice"] == "required" and "tool_choice" not in second
     assert {k: v for k, v in first.items() if k != "tool_choice"} == second
     assert "refused tool_choice 'required'" in caplog.text
+
+
+@pytest.mark.parametrize("status", [400, 422, 500, 501])
+def test_a_tool_choice_refusal_is_retried_whatever_status_the_engine_gives_it(status):
+    refusal = {"status": status, "json": {"detail": "Forced tool_choice is not supported by the MLX engine"}}
+    answer = {"json": fixture_json("llm_09_chat_tools_nonstream.json")}
+    first, second = _invoke_direct({"mode": "required"}, [refusal, answer])
+    assert first["tool_choice"] == "required" and "tool_choice" not in second
+
+
+def test_a_server_busy_naming_tool_choice_is_not_a_refusal_of_it():
+    busy = {"status": 503, "json": {"detail": "model still loading; tool_choice requests queued"}}
+    with pytest.raises(InvokeServerUnavailableError, match="tool_choice requests queued"):
+        _invoke_direct({"mode": "required"}, [busy])
 
 
 def test_any_other_error_is_not_retried():

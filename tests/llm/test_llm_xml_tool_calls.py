@@ -119,9 +119,13 @@ def test_json_form_and_xml_form_in_one_answer():
         ("yes", {"type": "boolean"}, "yes"),
         ("[1, 2]", {"type": "object"}, "[1, 2]"),
         ("null", {"type": ["integer", "null"]}, None),
+        ("None", {"type": ["null", "integer"]}, None),  # as a model used to Python writes it
+        ("seven", {"type": ["null", "integer"]}, "seven"),
         ("7", {"type": ["string", "integer"]}, 7),
         ("seven", {"type": ["string", "integer"]}, "seven"),
         ("5", {"anyOf": [{"type": "integer"}, {"type": "string"}]}, 5),
+        ("5", {"oneOf": [{"type": "string"}, {"type": "integer"}]}, 5),
+        ("{}", {"anyOf": [{"type": "string"}, {"type": "array"}]}, "{}"),
         ("true", None, "true"),  # a parameter the schema does not name: a string
         ("  padded  ", {"type": "string"}, "  padded  "),
     ],
