@@ -98,6 +98,11 @@ def test_blocking_wrap_matches_streaming():
     assert wrap_reasoning("\nThe us", "") == "<think>\nThe us\n</think>"
 
 
+def test_only_the_newlines_around_the_reasoning_are_dropped_its_last_characters_stay():
+    assert wrap([("\nPick X", None), ("\n", None), (None, "X")]) == "<think>\nPick X\n</think>X"
+    assert wrap([("\nPick it. ", None), ("\n", None), (None, "OK")]) == "<think>\nPick it. \n</think>OK"
+
+
 # ---- blocking answers ------------------------------------------------------------------------------
 
 
