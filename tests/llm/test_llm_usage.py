@@ -105,6 +105,11 @@ def test_minus_one_means_unknown_and_only_the_unknown_part_is_estimated():
     assert usage_of(chunks)[:2] == (HELLO_PROMPT_TOKENS, ANSWER_TOKENS)
 
 
+def test_a_reported_zero_is_the_servers_count_not_an_unknown():
+    chunks = streamed(*ANSWER, chunk({}, "stop", usage={"prompt_tokens": 0, "completion_tokens": 0}))
+    assert usage_of(chunks) == (0, 0, 0)
+
+
 def test_estimated_completion_counts_tool_calls():
     call = {
         "index": 0,
