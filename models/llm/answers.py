@@ -84,7 +84,7 @@ def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def chat_reply(data: Any, what: str, *, tools: ToolSchemas | None, expect_reasoning: bool = False) -> Reply:
+def chat_reply(data: Any, what: str, *, tools: ToolSchemas | None, expect_reasoning: bool) -> Reply:
     choice = _first_choice(data, what)
     message = choice.get("message")
     if not isinstance(message, dict):

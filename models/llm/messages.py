@@ -16,6 +16,7 @@ from dify_plugin.entities.model.message import (
     DocumentPromptMessageContent,
     ImagePromptMessageContent,
     PromptMessage,
+    PromptMessageContent,
     PromptMessageRole,
     PromptMessageTool,
     TextPromptMessageContent,
@@ -114,7 +115,7 @@ def _user_content(message: PromptMessage, profile: LLMProfile) -> str | list[dic
     return parts
 
 
-def _part(part: Any, profile: LLMProfile) -> dict[str, Any]:
+def _part(part: PromptMessageContent, profile: LLMProfile) -> dict[str, Any]:
     if isinstance(part, TextPromptMessageContent):
         return {"type": "text", "text": part.data}
     if isinstance(part, ImagePromptMessageContent):
@@ -131,10 +132,9 @@ def _part(part: Any, profile: LLMProfile) -> dict[str, Any]:
         # front of it that does: OpenAI's file part, as such servers read it.
         file = {"file_data": part.data} | ({"filename": part.filename} if part.filename else {})
         return {"type": "file", "file": file}
-    kind = getattr(getattr(part, "type", None), "value", type(part).__name__)
     raise InvokeBadRequestError(
-        f"Xinference chat models cannot read {kind} content parts (its chat API takes images, video "
-        "and audio only); convert the file to text first (e.g. with a Document Extractor node)"
+        f"Xinference chat models cannot read {part.type.value} content parts (its chat API takes images, "
+        "video and audio only); convert the file to text first (e.g. with a Document Extractor node)"
     )
 
 

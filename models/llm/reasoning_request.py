@@ -41,7 +41,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from dify_plugin.entities.model.message import PromptMessage
+from dify_plugin.entities.model.message import AssistantPromptMessage
 
 from models.llm.reasoning import CLOSE, OPEN, without_reasoning
 
@@ -80,9 +80,9 @@ def reads_reasoning_field(family: str) -> bool:
     return family.lower() in _FIELD_ONLY_FAMILIES
 
 
-def opaque_reasoning(message: PromptMessage) -> str | None:
+def opaque_reasoning(message: AssistantPromptMessage) -> str | None:
     """The reasoning an assistant message carries in the SDK's opaque_body, if any."""
-    body = getattr(message, "opaque_body", None)
+    body = message.opaque_body
     value = body.get(OPAQUE_KEY) if isinstance(body, dict) else None
     return value if isinstance(value, str) and value else None
 

@@ -142,6 +142,24 @@ def test_reasoning_effort_is_shown_only_for_models_whose_template_reads_it(famil
         assert rule.label.zh_hans == "推理强度" and rule.label.ja_jp == "推論の強さ" and not rule.required
 
 
+def test_reasoning_effort_label_and_help_list_the_family_levels_in_three_languages():
+    DESCRIPTIONS.clear()
+    SCHEMAS.clear()
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_family="glm-5.3")
+        rule = rules(schema())["reasoning_effort"]
+    assert (rule.label.en_us, rule.label.zh_hans, rule.label.ja_jp) == (
+        "Reasoning effort",
+        "推理强度",
+        "推論の強さ",
+    )
+    assert (rule.help.en_us, rule.help.zh_hans, rule.help.ja_jp) == (
+        "How much the model reasons before answering (low, high, max). Unset: the model's default.",
+        "模型回答前推理的程度（low、high、max）。不设置：使用模型的默认值。",
+        "回答前にどれだけ推論するか（low、high、max）。未設定：モデルのデフォルト。",
+    )
+
+
 @pytest.mark.parametrize(
     ("family", "level", "sent"),
     [
@@ -211,4 +229,57 @@ def test_reasoning_in_opaque_body_wins_and_is_used_only_where_read():
     )
     assert (
         "reasoning_content" not in _body(history, tools=[WEATHER_TOOL], model_family="qwen3")["messages"][1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "sent_content", "reasoning"),
+    [
+        # the newlines around the tags go, the reasoning's own first and last characters stay
+        ("<think>\nXinference is up.\n</think>", "", "Xinference is up."),
+        ("<think>\n  - check the weather\n</think>", "", "  - check the weather"),
+        # the template opened the block: the reasoning is everything before the first closing tag
+        ("I should call the tool.</think>Calling it.", "Calling it.", "I should call the tool."),
+        (
+            "Plan: one call.</think>Its docs end a block with </think> too.",
+            "Its docs end a block with </think> too.",
+            "Plan: one call.",
+        ),
+        # nothing to move: no block, or an empty one
+        ("Let me check.", "Let me check.", None),
+        ("<think>\n\n</think>Checking.", "Checking.", None),
+    ],
+)
+def test_reasoning_content_holds_exactly_the_first_block_of_a_tool_call_turn(
+    content, sent_content, reasoning
+):
+    history = _agent_history()
+    history[1] = AssistantPromptMessage(content=content, tool_calls=history[1].tool_calls)
+    assistant = _body(history, tools=[WEATHER_TOOL], model_family="Kimi-K2.5")["messages"][1]
+    assert assistant["content"] == sent_content
+    assert assistant.get("reasoning_content", "no field") == (reasoning or "no field")
+
+
+def test_reasoning_in_opaque_body_wins_over_an_inline_block():
+    history = _agent_history()
+    history[1] = AssistantPromptMessage(
+        content="<think>inline</think>",
+        tool_calls=history[1].tool_calls,
+        opaque_body={"reasoning_content": "kept by Dify"},
+    )
+    assistant = _body(history, tools=[WEATHER_TOOL], model_family="seed-oss")["messages"][1]
+    assert (assistant["content"], assistant["reasoning_content"]) == ("", "kept by Dify")
+
+
+def test_an_opaque_body_without_text_reasoning_is_not_replayed():
+    """Another plugin may keep structured reasoning under the same key: a template needs text."""
+    history = _agent_history()
+    history[1] = AssistantPromptMessage(
+        content="",
+        tool_calls=history[1].tool_calls,
+        opaque_body={"reasoning_content": [{"type": "thinking", "thinking": "x"}]},
+    )
+    assert (
+        "reasoning_content"
+        not in _body(history, tools=[WEATHER_TOOL], model_family="Kimi-K2.5")["messages"][1]
     )

@@ -52,6 +52,9 @@ def test_the_recorded_reasoning_answer_goes_back_without_its_think_block():
         ("<think>\ncut off while thinking", ""),  # unclosed at the end: all of it was reasoning
         ("Answer <think>unfinished", "Answer"),
         ("<think></think>Answer", "Answer"),
+        ("</think>\n\nAnswer", "Answer"),  # the prompt opened it and the model closed it at once
+        ("Checking.<think>a</think> Found it.<think>b</think> Done.", "Checking. Found it. Done."),
+        ("Answer.<think>cut off, it wrote <think> again", "Answer."),  # cut at the first unclosed tag
         ("No reasoning at all.\n", "No reasoning at all.\n"),  # untouched, whitespace included
     ],
 )

@@ -10,6 +10,7 @@ from dify_plugin.entities.model.message import (
     AudioPromptMessageContent,
     DocumentPromptMessageContent,
     ImagePromptMessageContent,
+    SystemPromptMessage,
     TextPromptMessageContent,
     UserPromptMessage,
     VideoPromptMessageContent,
@@ -74,28 +75,53 @@ def test_vision_override_lets_images_through_when_the_server_does_not_report_vis
         assert sent_bodies(mock)[0]["messages"][0]["content"][0]["type"] == "image_url"
 
 
+_HINT = "set {} to Supported in this model's settings in Dify if the server is wrong about it"
+
+
 @pytest.mark.parametrize(
-    ("part", "problem"),
+    ("part", "message"),
     [
         (
             ImagePromptMessageContent(format="png", mime_type="image/png", url="u"),
-            "cannot read an image.*Vision",
+            "This model cannot read an image: Xinference does not report the vision ability for it; "
+            + _HINT.format("Vision"),
         ),
-        (VideoPromptMessageContent(format="mp4", mime_type="video/mp4", url="u"), "cannot read a video"),
-        (AudioPromptMessageContent(format="wav", mime_type="audio/wav", url="u"), "cannot read audio"),
+        (
+            VideoPromptMessageContent(format="mp4", mime_type="video/mp4", url="u"),
+            "This model cannot read a video: Xinference does not report the video (or omni) ability for it; "
+            + _HINT.format("Video input"),
+        ),
+        (
+            AudioPromptMessageContent(format="wav", mime_type="audio/wav", url="u"),
+            "This model cannot read audio: Xinference does not report the audio (or omni) ability for it; "
+            + _HINT.format("Audio input"),
+        ),
         (
             DocumentPromptMessageContent(format="pdf", mime_type="application/pdf", url="u"),
-            "cannot read document",
+            "Xinference chat models cannot read document content parts (its chat API takes images, video "
+            "and audio only); convert the file to text first (e.g. with a Document Extractor node)",
         ),
     ],
 )
-def test_parts_the_model_cannot_take_are_a_clear_error_not_dropped(part, problem):
+def test_parts_the_model_cannot_take_are_a_clear_error_not_dropped(part, message):
+    """The whole message the admin reads: what the model lacks, and the setting that overrides it."""
     user = UserPromptMessage(content=[TextPromptMessageContent(data="look"), part])
     with responses.RequestsMock() as mock:
         add_description(mock)  # chat + tools only
-        with pytest.raises(InvokeBadRequestError, match=problem):
+        with pytest.raises(InvokeBadRequestError) as refused:
             invoke(messages=[user])
+        assert str(refused.value) == message
         assert len(mock.calls) == 1  # nothing was sent
+
+
+def test_a_document_without_a_filename_is_sent_without_one():
+    doc = DocumentPromptMessageContent(format="pdf", mime_type="application/pdf", base64_data="JVBERi0=")
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(CHAT_URL, json=fixture_json("llm_05_chat_nonstream.json"))
+        invoke(messages=[UserPromptMessage(content=[doc])], stream=False, document="supported")
+        sent = sent_bodies(mock)[0]["messages"][0]["content"]
+    assert sent == [{"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0="}}]
 
 
 def test_files_in_an_assistant_message_are_refused():
@@ -106,3 +132,32 @@ def test_files_in_an_assistant_message_are_refused():
         add_description(mock, model_ability=["chat", "vision"])
         with pytest.raises(InvokeBadRequestError, match="assistant message can only contain text"):
             invoke(messages=[UserPromptMessage(content="hi"), bad])
+
+
+def test_files_in_a_system_message_are_refused_naming_each_kind():
+    bad = SystemPromptMessage(
+        content=[
+            TextPromptMessageContent(data="Describe:"),
+            ImagePromptMessageContent(format="png", mime_type="image/png", url="u"),
+            AudioPromptMessageContent(format="wav", mime_type="audio/wav", url="u"),
+        ]
+    )
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=["chat", "omni"])
+        with pytest.raises(InvokeBadRequestError) as refused:
+            invoke(messages=[bad, UserPromptMessage(content="hi")])
+    assert str(refused.value) == (
+        "A system message can only contain text, but this one holds image, audio content; "
+        "move files into a user message"
+    )
+
+
+def test_text_parts_of_a_system_message_are_sent_joined_as_written():
+    system = SystemPromptMessage(
+        content=[
+            TextPromptMessageContent(data="Be brief. "),
+            TextPromptMessageContent(data="Answer in French."),
+        ]
+    )
+    sent = sent_messages([system, UserPromptMessage(content="Hi")])
+    assert sent[0] == {"role": "system", "content": "Be brief. Answer in French."}

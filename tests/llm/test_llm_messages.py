@@ -4,6 +4,7 @@ completion prompts. Content parts (images, video, audio, files): test_llm_messag
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import responses
@@ -16,7 +17,7 @@ from dify_plugin.entities.model.message import (
     ToolPromptMessage,
     UserPromptMessage,
 )
-from dify_plugin.errors.model import InvokeBadRequestError
+from dify_plugin.errors.model import InvokeBadRequestError, InvokeServerUnavailableError
 
 from models.llm.messages import completion_prompt
 from models.llm.request import completion_body
@@ -106,6 +107,17 @@ def test_tool_history_round_trip_keeps_every_call_and_its_id():
     }
 
 
+def test_a_tool_call_without_arguments_is_sent_with_an_empty_json_object():
+    """A tool with no parameters: Dify stores the call with empty arguments; templates parse them as JSON."""
+    history = [
+        UserPromptMessage(content="What time is it?"),
+        AssistantPromptMessage(content="", tool_calls=[call("call_1", "get_time", "")]),
+        ToolPromptMessage(content="12:00", tool_call_id="call_1", name="get_time"),
+    ]
+    sent = sent_messages(history, tools=[WEATHER_TOOL])
+    assert sent[1]["tool_calls"][0]["function"] == {"name": "get_time", "arguments": "{}"}
+
+
 def test_the_model_answers_after_the_tool_result():
     history = [
         UserPromptMessage(content="What is the weather like in Paris today?"),
@@ -157,6 +169,18 @@ def test_completion_mode_blocking_answer_from_the_generate_only_model():
     assert (result.delta.usage.prompt_tokens, result.delta.usage.completion_tokens) == (7, 16)
 
 
+def test_a_completion_answer_without_choices_is_an_error_naming_the_call():
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm-base")
+        mock.post(COMPLETIONS_URL, json={"object": "text_completion", "choices": []})
+        with pytest.raises(InvokeServerUnavailableError) as failed:
+            invoke("test-llm-base", stream=False)
+    assert str(failed.value) == (
+        "Xinference sent an unusable answer to completion with model 'test-llm-base': "
+        "the answer has no choices"
+    )
+
+
 def test_completion_prompt_renders_a_conversation_as_a_transcript():
     prompt = completion_prompt(
         [
@@ -170,10 +194,31 @@ def test_completion_prompt_renders_a_conversation_as_a_transcript():
     assert prompt == "You are terse.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Bye\n\nAssistant:"
 
 
+def test_completion_prompt_lets_the_model_continue_an_assistant_turn():
+    prompt = completion_prompt(
+        [UserPromptMessage(content="Tell a story"), AssistantPromptMessage(content="Once upon a time")], None
+    )
+    assert prompt == "User: Tell a story\n\nAssistant: Once upon a time"
+
+
+def test_completion_prompt_of_no_messages_is_empty():
+    assert completion_prompt([], None) == ""
+
+
+_NO_TOOLS = (
+    "This model is generate-only (completion mode) and cannot call tools; use a model with the chat and "
+    "tools abilities, or an agent strategy that does not need function calling"
+)
+_TEXT_ONLY = (
+    "This model is generate-only (completion mode): its prompt can only be text, but a message holds files"
+)
+_NO_TOOL_HISTORY = "A completion-mode model cannot continue a conversation with tool calls in it"
+
+
 @pytest.mark.parametrize(
     ("messages", "tools", "problem"),
     [
-        ([UserPromptMessage(content="hi")], [WEATHER_TOOL], "cannot call tools"),
+        ([UserPromptMessage(content="hi")], [WEATHER_TOOL], _NO_TOOLS),
         (
             [
                 UserPromptMessage(
@@ -181,18 +226,19 @@ def test_completion_prompt_renders_a_conversation_as_a_transcript():
                 )
             ],
             None,
-            "can only be text",
+            _TEXT_ONLY,
         ),
-        ([AssistantPromptMessage(content="", tool_calls=[call("c", "f", "{}")])], None, "tool calls"),
-        ([ToolPromptMessage(content="r", tool_call_id="c")], None, "tool calls"),
+        ([AssistantPromptMessage(content="", tool_calls=[call("c", "f", "{}")])], None, _NO_TOOL_HISTORY),
+        ([ToolPromptMessage(content="r", tool_call_id="c")], None, _NO_TOOL_HISTORY),
     ],
 )
 def test_completion_mode_rejects_what_cannot_be_rendered(messages, tools, problem):
-    with pytest.raises(InvokeBadRequestError, match=problem):
+    exactly = "^" + re.escape(problem) + "$"
+    with pytest.raises(InvokeBadRequestError, match=exactly):
         completion_prompt(messages, tools)
     with responses.RequestsMock() as mock:
         add_description(mock, "test-llm-base")
-        with pytest.raises(InvokeBadRequestError, match=problem):
+        with pytest.raises(InvokeBadRequestError, match=exactly):
             invoke("test-llm-base", messages, tools=tools)
 
 

@@ -155,6 +155,13 @@ def test_a_bare_schema_gets_the_name_xinference_requires():
     assert body["response_format"]["json_schema"] == {"name": "response", "schema": SCHEMA}
 
 
+@pytest.mark.parametrize("wrapped", [{"schema": SCHEMA}, {"schema": SCHEMA, "name": ""}])
+def test_a_wrapped_schema_without_a_name_gets_the_name_xinference_requires(wrapped):
+    params = {"response_format": "json_schema", "json_schema": json.dumps(wrapped)}
+    body = chat_request(params=params, description=VLLM)
+    assert body["response_format"]["json_schema"] == {"schema": SCHEMA, "name": "response"}
+
+
 def test_a_schema_alone_means_json_schema():
     body = chat_request(params={"json_schema": json.dumps(SCHEMA)}, description=VLLM)
     assert body["response_format"]["type"] == "json_schema"
@@ -162,7 +169,11 @@ def test_a_schema_alone_means_json_schema():
 
 @pytest.mark.parametrize(
     ("schema", "problem"),
-    [(None, "needs a schema"), ("{oops", "not valid JSON"), ("[1]", "must be a JSON object")],
+    [
+        (None, "^response_format json_schema needs a schema in the JSON Schema parameter$"),
+        ("{oops", "^the JSON Schema parameter is not valid JSON: Expecting property name"),
+        ("[1]", "^the JSON Schema parameter must be a JSON object$"),
+    ],
 )
 def test_bad_json_schema_is_a_clear_error(schema, problem):
     params = {"response_format": "json_schema"} | ({"json_schema": schema} if schema else {})

@@ -67,11 +67,23 @@ def test_validation_names_the_dify_type_for_audio_models(abilities, dify_type):
             model().validate_credentials("m", creds())
 
 
-def test_validation_rejects_an_llm_that_can_neither_chat_nor_generate():
+@pytest.mark.parametrize(("abilities", "listed"), [(["vision", "audio"], "audio, vision"), ([], "none")])
+def test_validation_rejects_an_llm_that_can_neither_chat_nor_generate(abilities, listed):
     with responses.RequestsMock() as mock:
-        add_description(mock, model_ability=["vision"])
-        with pytest.raises(CredentialsValidateFailedError, match="neither the chat nor the generate"):
+        add_description(mock, model_ability=abilities)
+        with pytest.raises(CredentialsValidateFailedError) as refused:
             model().validate_credentials("m", creds())
+    assert str(refused.value) == (
+        "Model 'test-llm' is an LLM that reports neither the chat nor the generate ability "
+        f"(abilities: {listed}), so Dify cannot call it"
+    )
+
+
+@pytest.mark.parametrize("abilities", [["chat"], ["generate"]])
+def test_validation_accepts_an_llm_that_can_chat_or_generate(abilities):
+    with responses.RequestsMock() as mock:
+        add_description(mock, model_ability=abilities)
+        model().validate_credentials("m", creds())
 
 
 def test_validation_reports_a_wrong_key_as_a_credentials_error():

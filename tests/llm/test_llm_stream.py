@@ -80,6 +80,16 @@ def test_reasoning_content_is_wrapped_once_without_doubled_blank_lines(fixture):
     assert chunks[-1].delta.finish_reason == "stop"
 
 
+def test_with_thinking_switched_on_the_answer_after_the_servers_reasoning_stays_the_answer():
+    """The server split the reasoning out: the content that follows it is never taken for more reasoning."""
+    chunks = stream_chunks(
+        "reasoning_A13_chat_ctk_thinking_true_stream_raw_sse.txt",
+        "test-reasoning",
+        params={"enable_thinking": True},
+    )
+    assert content(chunks) == HELLO_THINKING
+
+
 def test_reasoning_streams_as_it_arrives():
     chunks = stream_chunks("reasoning_A10_chat_default_stream_raw_sse.txt", "test-reasoning")
     shown = [c.delta.message.content for c in chunks]

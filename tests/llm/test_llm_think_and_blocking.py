@@ -7,6 +7,7 @@ import json
 
 import pytest
 import responses
+from dify_plugin.errors.model import InvokeServerUnavailableError
 
 from models.llm.reasoning import ThinkWrapper, wrap_reasoning
 from tests.helpers import fixture_bytes, fixture_json
@@ -98,15 +99,60 @@ def test_blocking_wrap_matches_streaming():
     assert wrap_reasoning("\nThe us", "") == "<think>\nThe us\n</think>"
 
 
+def test_only_the_newlines_around_the_reasoning_are_dropped_its_last_characters_stay():
+    assert wrap([("\nPick X", None), ("\n", None), (None, "X")]) == "<think>\nPick X\n</think>X"
+    assert wrap([("\nPick it. ", None), ("\n", None), (None, "OK")]) == "<think>\nPick it. \n</think>OK"
+
+
 # ---- blocking answers ------------------------------------------------------------------------------
 
 
-def blocking(fixture, uid="test-reasoning", tools=None):
+def blocking(fixture, uid="test-reasoning", tools=None, params=None):
+    """The blocking answer Dify gets for a recorded reply (a fixture name) or a reply given as a dict."""
     with responses.RequestsMock() as mock:
         add_description(mock, uid)
-        mock.post(CHAT_URL, json=fixture_json(fixture))
-        (result,) = invoke(uid, stream=False, tools=tools)
+        mock.post(CHAT_URL, json=fixture_json(fixture) if isinstance(fixture, str) else fixture)
+        (result,) = invoke(uid, None, params, stream=False, tools=tools)
     return result.delta
+
+
+def _reply(message, finish="stop"):
+    return {
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+    }
+
+
+def test_blocking_reasoning_under_the_newer_reasoning_key_is_wrapped_too():
+    """Servers following vLLM's newer naming send the reasoning as `reasoning`, not `reasoning_content`."""
+    message = {"role": "assistant", "content": ANSWER, "reasoning": REASONING}
+    assert blocking(_reply(message)).message.content == HELLO_THINKING
+
+
+def test_blocking_reasoning_cut_before_its_closing_tag_is_reasoning_when_thinking_is_on():
+    """B18 as a template that opens the block in the prompt leaves it: no tag at all in the content."""
+    cut = _reply({"role": "assistant", "content": "\nThe us"}, finish="length")
+    delta = blocking(cut, params={"enable_thinking": True})
+    assert (delta.message.content, delta.finish_reason) == ("<think>\nThe us\n</think>", "length")
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ({"object": "chat.completion", "choices": []}, "the answer has no choices"),
+        ({"object": "chat.completion"}, "the answer has no choices"),
+        (["not", "an", "object"], "the answer has no choices"),
+        ({"choices": ["text"]}, "the answer has no choices"),
+        ({"choices": [{"index": 0, "finish_reason": "stop"}]}, "the choice has no message"),
+    ],
+)
+def test_a_blocking_answer_without_a_usable_choice_is_an_error_naming_the_call(answer, problem):
+    with pytest.raises(InvokeServerUnavailableError) as failed:
+        blocking(answer)
+    assert (
+        str(failed.value)
+        == f"Xinference sent an unusable answer to chat with model 'test-reasoning': {problem}"
+    )
 
 
 def test_blocking_reasoning_answer():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import time
 
 import pytest
@@ -12,7 +13,10 @@ import responses
 import tiktoken
 from dify_plugin.entities.model.message import (
     AssistantPromptMessage,
+    ImagePromptMessageContent,
+    PromptMessageTool,
     SystemPromptMessage,
+    TextPromptMessageContent,
     ToolPromptMessage,
     UserPromptMessage,
 )
@@ -101,6 +105,11 @@ def test_minus_one_means_unknown_and_only_the_unknown_part_is_estimated():
     assert usage_of(chunks)[:2] == (HELLO_PROMPT_TOKENS, ANSWER_TOKENS)
 
 
+def test_a_reported_zero_is_the_servers_count_not_an_unknown():
+    chunks = streamed(*ANSWER, chunk({}, "stop", usage={"prompt_tokens": 0, "completion_tokens": 0}))
+    assert usage_of(chunks) == (0, 0, 0)
+
+
 def test_estimated_completion_counts_tool_calls():
     call = {
         "index": 0,
@@ -165,6 +174,47 @@ def test_get_num_tokens_counts_tool_definitions_and_tool_history():
         ToolPromptMessage(content="21 C", tool_call_id="c"),
     ]
     assert model().get_num_tokens("m", creds(), history, None) > base + 10
+
+
+def test_get_num_tokens_prices_framing_files_tool_calls_and_tool_definitions():
+    """The documented estimate: 3 for the answer's turn, 5 per message, 256 per file part, 8 per tool
+    call plus its name and arguments, 10 plus the tool definitions as the server reads them (UTF-8
+    text, not \\u escapes)."""
+    question, result = "What is in this picture?", "21 C"
+    tool = PromptMessageTool(
+        name="get_weather",
+        description="查询一个城市现在的天气",
+        parameters={"type": "object", "properties": {"city": {"type": "string", "description": "城市"}}},
+    )
+    messages = [
+        SystemPromptMessage(content=None),
+        UserPromptMessage(
+            content=[
+                TextPromptMessageContent(data=question),
+                ImagePromptMessageContent(
+                    format="png", mime_type="image/png", url="https://example.org/a.png"
+                ),
+            ]
+        ),
+        AssistantPromptMessage(content="", tool_calls=[_call("get_weather", '{"city": "Paris"}')]),
+        ToolPromptMessage(content=result, tool_call_id="c"),
+    ]
+    definitions = json.dumps(tools_json([tool]), ensure_ascii=False)
+    assert estimate_tokens(definitions) != estimate_tokens(json.dumps(tools_json([tool])))
+    expected = (
+        3
+        + 5
+        + (5 + estimate_tokens(question) + 256)
+        + (5 + 8 + estimate_tokens("get_weather") + estimate_tokens('{"city": "Paris"}'))
+        + (5 + estimate_tokens(result))
+        + (10 + estimate_tokens(definitions))
+    )
+    assert model().get_num_tokens("m", creds(), messages, [tool]) == expected
+
+
+def _call(name, arguments):
+    function = AssistantPromptMessage.ToolCall.ToolCallFunction(name=name, arguments=arguments)
+    return AssistantPromptMessage.ToolCall(id="c", type="function", function=function)
 
 
 PROSE = """\
