@@ -97,7 +97,7 @@ SEGMENTS = {"segments": [{"id": n, "start": n, "end": n + 1, "text": "…"} for 
     ("body", "problem"),
     [
         (b"not json", "expected JSON, got text/plain: 'not json'"),
-        (b'{"text": "Hi."}', "expected JSON, got text/plain: '{\"text\": \"Hi.\"}'"),
+        (b'{"text": "Hi."}', 'expected JSON, got text/plain: \'{"text": "Hi."}\''),
     ],
 )
 def test_an_answer_that_is_not_json_is_a_server_error_naming_the_model(mock, body, problem):
