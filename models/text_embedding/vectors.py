@@ -13,10 +13,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from dify_plugin.entities.model import EmbeddingInputType
-from dify_plugin.errors.model import InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.errors import HTTPStatusError, bad_response
+from models._xinference.errors import bad_response
 from models._xinference.tokens import estimate_tokens
 
 # The daemon kills a plugin whose stdout line exceeds 5 MiB (PLUGIN_RUNTIME_MAX_BUFFER_SIZE), and one
@@ -99,10 +99,6 @@ def too_long_error(uid: str, limit: int, position: int, tokens: int, cause: str)
         f"at most {limit} tokens per text; {cause}. Lower the maximum chunk length of the knowledge base "
         f"below {limit} tokens."
     )
-
-
-def server_detail(err: InvokeError) -> str:
-    return (err.detail if isinstance(err, HTTPStatusError) else "") or str(err)
 
 
 def parse_vectors(data: Any, count: int, dimensions: int | None, what: str) -> list[list[float]]:
