@@ -138,6 +138,18 @@ def test_server_language_codes_are_mapped_to_difys():
     assert [v["language"] for v in catalog.voices] == [["en-US"], ["zh-Hans"]]
 
 
+def test_server_voice_objects_in_every_shape_keep_their_languages_in_difys_codes():
+    speakers = [
+        {"voice": "nova", "languages": ["zh-Hant", "en-GB", "en", "fr_FR"]},
+        {"name": "kai", "language": 7},  # not a code at all: the voice is offered for every language
+    ]
+    catalog = voice_catalog(describe("X", "Y", speakers=speakers))
+    assert [(v["mode"], v["language"]) for v in catalog.voices] == [
+        ("nova", ["zh-Hant", "en-US", "fr-FR"]),
+        ("kai", list(ALL_LANGUAGES)),
+    ]
+
+
 def test_an_empty_or_malformed_server_list_falls_back_to_the_table():
     catalog = voice_catalog(describe("Kokoro-82M", "Kokoro", voices=[None, "", {"language": "en"}]))
     assert catalog.source == "table"
