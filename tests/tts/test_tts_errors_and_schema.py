@@ -62,6 +62,7 @@ def test_every_error_status_is_typed(mock, status, body, error, streaming):
     with pytest.raises(error) as caught:
         b"".join(speak(api_key=API_KEY, tts_streaming=streaming))
     assert f"HTTP {status}" in str(caught.value)  # the server's words, not the SDK's generic text
+    assert "to speech synthesis on model 'my-tts'" in str(caught.value)
     assert API_KEY not in str(caught.value)
 
 
