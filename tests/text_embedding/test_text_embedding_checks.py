@@ -129,9 +129,11 @@ def test_validate_reads_the_description_and_embeds_one_tiny_text():
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(EMBED_URL, json=fixture_json("embed_05_embeddings_single.json"))
-        model().validate_credentials("emb", creds())
+        settings = creds(query_prefix="q: ", document_prefix="d: ", query_task="rq", document_task="rd")
+        model().validate_credentials("emb", settings)
         assert [c.request.method for c in mock.calls] == ["GET", "POST"]
-        assert len(sent_bodies(mock)[0]["input"]) == 1
+        # the check embeds as a query: a model whose query side is misconfigured fails here, not in chat
+        assert sent_bodies(mock) == [{"model": UID, "input": ["q: Dify credential check"], "task": "rq"}]
 
 
 @pytest.mark.parametrize(
