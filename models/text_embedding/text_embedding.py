@@ -187,5 +187,5 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
             price_unit=zero,
             total_price=zero,
             currency="USD",
-            latency=time.perf_counter() - self.started_at if self.started_at else 0.0,
+            latency=time.perf_counter() - self.started_at,  # set by the SDK around every invoke
         )

@@ -5,6 +5,7 @@ tasks, usage and get_num_tokens."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import requests
@@ -235,6 +236,18 @@ def test_only_the_configured_side_is_changed():
 
 
 # ---- 4. usage and get_num_tokens ------------------------------------------------------------
+
+
+def test_usage_is_free_in_usd_with_the_latency_of_this_call():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        numbered_server(mock)
+        before = time.perf_counter()
+        result = model().invoke("emb", creds(), ["t1", "t2"], None, DOCUMENT)
+        elapsed = time.perf_counter() - before
+    usage = result.usage
+    assert (usage.unit_price, usage.price_unit, usage.total_price, usage.currency) == (0, 0, 0, "USD")
+    assert 0 < usage.latency <= elapsed
 
 
 def test_usage_falls_back_to_an_offline_estimate_when_the_server_reports_none():
