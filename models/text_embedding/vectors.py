@@ -192,9 +192,10 @@ def _decode_base64(value: str, index: int, what: str) -> list[float]:
     return values.tolist()
 
 
-def usage_tokens(data: Any) -> int | None:
-    """The server's token count for the request, or None if it reported none."""
-    usage = data.get("usage") if isinstance(data, Mapping) else None
+def usage_tokens(data: Mapping[str, Any]) -> int | None:
+    """The server's token count for the request (an answer `parse_vectors` accepted), or None if it
+    reported none."""
+    usage = data.get("usage")
     if not isinstance(usage, Mapping):
         return None
     for key in ("prompt_tokens", "total_tokens"):

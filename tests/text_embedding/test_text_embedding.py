@@ -24,11 +24,13 @@ from tests.text_embedding.embedding_support import (
     EMBED_URL,
     LONG,
     QUERY,
+    REAL_VECTOR,
     UID,
     add_description,
     creds,
     model,
     numbered_server,
+    one_item_answer,
     sent_bodies,
 )
 
@@ -248,6 +250,19 @@ def test_usage_is_free_in_usd_with_the_latency_of_this_call():
     usage = result.usage
     assert (usage.unit_price, usage.price_unit, usage.total_price, usage.currency) == (0, 0, 0, "USD")
     assert 0 < usage.latency <= elapsed
+
+
+@pytest.mark.parametrize(
+    ("usage", "tokens"),
+    [({"prompt_tokens": 5, "total_tokens": 9}, 5), ({"total_tokens": 7}, 7), ({"prompt_tokens": True}, None)],
+    ids=["prompt tokens first", "total tokens alone", "not a count"],
+)
+def test_usage_is_the_servers_prompt_count_else_its_total(usage, tokens):
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(EMBED_URL, json={**one_item_answer(REAL_VECTOR), "usage": usage})
+        result = model().invoke("emb", creds(), ["t1"], None, DOCUMENT)
+    assert result.usage.tokens == (tokens if tokens is not None else estimate_tokens("t1"))
 
 
 def test_usage_falls_back_to_an_offline_estimate_when_the_server_reports_none():
