@@ -39,7 +39,7 @@ def request_body(
         body["top_n"] = top_n
     if instruction:
         # Xinference takes engine options as a JSON *string*; an object gives HTTP 500.
-        body["kwargs"] = json.dumps({"instruction": instruction}, ensure_ascii=False)
+        body["kwargs"] = json.dumps({"instruction": instruction})
     return body
 
 

@@ -7,7 +7,7 @@ Dify's order by position. Pure functions, no HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from dify_plugin.entities.model import EmbeddingInputType
@@ -60,7 +60,7 @@ def check_answer_size(count: int, dimensions: int | None) -> None:
         )
 
 
-def reported_tokens(data: Any) -> int:
+def reported_tokens(data: Mapping[str, Any]) -> int:
     """The server's usage; 0 when it reports none or a negative count (Qwen3-VL-Embedding says -1).
 
     Image usage cannot be estimated offline the way text tokens are, so nothing is made up here.

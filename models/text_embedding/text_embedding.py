@@ -16,7 +16,6 @@ from dify_plugin.entities.model.text_embedding import (
     MultiModalEmbeddingResult,
     TextEmbeddingResult,
 )
-from dify_plugin.errors.model import InvokeError
 from dify_plugin.interfaces.model.text_embedding_model import TextEmbeddingModel
 
 from models._xinference.base import XinferenceModelMixin, validation_errors
@@ -58,7 +57,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         properties = {ModelPropertyKey.CONTEXT_SIZE: context, ModelPropertyKey.MAX_CHUNKS: max_chunks}
         # VISION is Dify's only switch for a multimodal knowledge base (Dify >= 1.11)
         detected = bool(description and takes_images(description))
-        images = resolve_override(creds.embedding_vision if creds else "auto", detected)
+        images = creds is not None and resolve_override(creds.embedding_vision, detected)
         features = [ModelFeature.VISION] if images else None
         return model_entity(model, ModelType.TEXT_EMBEDDING, properties, features=features)
 
@@ -167,11 +166,10 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
         what = f"embeddings on {uid!r}"
         try:
             data = client.post_json("/v1/embeddings", body, what=what)
-        except InvokeError as err:
-            status = err.status_code if isinstance(err, HTTPStatusError) else 0
-            if long_texts and limit and status in _INPUT_REJECTED:
+        except HTTPStatusError as err:
+            if long_texts and limit and err.status_code in _INPUT_REJECTED:
                 position, tokens = long_texts[0]
-                cause = f"the server refused it (HTTP {status}: {emb.server_detail(err)[:200]})"
+                cause = f"the server refused it (HTTP {err.status_code}: {err.detail[:200]})"
                 raise emb.too_long_error(uid, limit, offset + position, tokens, cause) from None
             raise
         vectors = emb.parse_vectors(data, len(batch), dimensions, what)
@@ -189,5 +187,5 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
             price_unit=zero,
             total_price=zero,
             currency="USD",
-            latency=time.perf_counter() - self.started_at if self.started_at else 0.0,
+            latency=time.perf_counter() - self.started_at,  # set by the SDK around every invoke
         )

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from dify_plugin.entities.model import EmbeddingInputType
-from dify_plugin.errors.model import InvokeBadRequestError, InvokeError
+from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.credentials import XinferenceCredentials
-from models._xinference.errors import HTTPStatusError, bad_response
+from models._xinference.errors import bad_response
 from models._xinference.tokens import estimate_tokens
 
 # The daemon kills a plugin whose stdout line exceeds 5 MiB (PLUGIN_RUNTIME_MAX_BUFFER_SIZE), and one
@@ -99,10 +99,6 @@ def too_long_error(uid: str, limit: int, position: int, tokens: int, cause: str)
         f"at most {limit} tokens per text; {cause}. Lower the maximum chunk length of the knowledge base "
         f"below {limit} tokens."
     )
-
-
-def server_detail(err: InvokeError) -> str:
-    return (err.detail if isinstance(err, HTTPStatusError) else "") or str(err)
 
 
 def parse_vectors(data: Any, count: int, dimensions: int | None, what: str) -> list[list[float]]:
@@ -196,9 +192,10 @@ def _decode_base64(value: str, index: int, what: str) -> list[float]:
     return values.tolist()
 
 
-def usage_tokens(data: Any) -> int | None:
-    """The server's token count for the request, or None if it reported none."""
-    usage = data.get("usage") if isinstance(data, Mapping) else None
+def usage_tokens(data: Mapping[str, Any]) -> int | None:
+    """The server's token count for the request (an answer `parse_vectors` accepted), or None if it
+    reported none."""
+    usage = data.get("usage")
     if not isinstance(usage, Mapping):
         return None
     for key in ("prompt_tokens", "total_tokens"):

@@ -32,10 +32,11 @@ def joined(audio_format: str, chunks: Iterable[tuple[int, bytes]], pieces: int) 
 
 
 class _WavJoiner:
+    _buffer: bytes  # the current piece's bytes while its header is still arriving
+    _in_data: bool  # the current piece's header is done: its bytes pass straight through
+
     def __init__(self) -> None:
-        self._index = -1
-        self._buffer = b""
-        self._in_data = False
+        self._index: int | None = None  # no piece yet: the first feed starts one
 
     def feed(self, index: int, chunk: bytes) -> bytes:
         if index != self._index:  # a new piece starts with its own header
@@ -45,20 +46,23 @@ class _WavJoiner:
         self._buffer += chunk
         data_start = _data_payload_offset(self._buffer)
         if data_start is None:
-            if len(self._buffer) > _MAX_HEADER or not b"RIFF".startswith(self._buffer[:4]):
+            if len(self._buffer) > _MAX_HEADER or not _may_become_wav(self._buffer):
                 return self._pass_through()  # not a WAV we understand: do not hold audio back
             return b""
         self._in_data = True
         header, rest = self._buffer[:data_start], self._buffer[data_start:]
-        self._buffer = b""
         if index == 0:
             return _unknown_lengths(header) + rest
         return rest
 
     def _pass_through(self) -> bytes:
         self._in_data = True
-        out, self._buffer = self._buffer, b""
-        return out
+        return self._buffer  # a new piece starts a new buffer
+
+
+def _may_become_wav(buffer: bytes) -> bool:
+    """Whether these first bytes can still grow into a RIFF/WAVE header (RIFX, WEBP, AVI cannot)."""
+    return b"RIFF".startswith(buffer[:4]) and b"WAVE".startswith(buffer[8:12])
 
 
 def _data_payload_offset(buffer: bytes) -> int | None:

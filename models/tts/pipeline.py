@@ -43,8 +43,8 @@ def synthesise_in_order(
         max_workers=max(1, min(workers, len(pieces))), thread_name_prefix="xinference-tts"
     )
     try:
-        for piece, output in zip(pieces, outputs, strict=True):
-            pool.submit(_run, synthesise, piece, output, cancelled)
+        for index, piece in enumerate(pieces):
+            pool.submit(_run, synthesise, piece, outputs[index], cancelled)
         for index, output in enumerate(outputs):
             while (item := output.get()) is not _DONE:
                 if isinstance(item, _Failed):
@@ -56,14 +56,14 @@ def synthesise_in_order(
 
 
 def _run(synthesise: Synthesise, piece: str, output: queue.Queue[Any], cancelled: threading.Event) -> None:
+    # Cancelled only once the consumer has stopped reading: nobody waits on `output` any more.
     if cancelled.is_set():
-        output.put(_DONE)
         return
     try:
         with closing(_closing_iter(synthesise(piece))) as chunks:
             for chunk in chunks:
                 if cancelled.is_set():
-                    break  # leaving the `with` closes the HTTP stream
+                    return  # leaving the `with` closes the HTTP stream
                 output.put(chunk)
         output.put(_DONE)
     except BaseException as exc:  # handed to the consumer thread, which re-raises it in order

@@ -39,9 +39,7 @@ def _pack(parts: list[str], limit: int) -> list[str]:
     """Joins consecutive parts greedily while the result stays within `limit` (after stripping)."""
     packed: list[str] = []
     current = ""
-    for part in parts:
-        if not part:
-            continue
+    for part in parts:  # an empty part (a split at the very end) adds nothing
         if current and len((current + part).strip()) > limit:
             packed.append(current.strip())
             current = ""

@@ -8,7 +8,6 @@ from typing import Any, override
 
 from dify_plugin.entities.model import AIModelEntity, ModelPropertyKey, ModelType
 from dify_plugin.errors.model import (
-    CredentialsValidateFailedError,
     InvokeBadRequestError,
     InvokeError,
     InvokeServerUnavailableError,
@@ -42,9 +41,9 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
         voice = voice_catalog(description, client.credentials.default_voice).resolve(None)
         with validation_errors():
             # Streams too when streaming is on: a family that cannot stream is caught here, not later.
-            audio = b"".join(self._piece_audio(client, _VALIDATION_TEXT, voice))
-        if not audio:
-            raise CredentialsValidateFailedError("the test synthesis returned no audio")
+            # The whole answer is read; `_piece_audio` itself refuses empty audio.
+            for _chunk in self._piece_audio(client, _VALIDATION_TEXT, voice):
+                pass
 
     def _build_schema(
         self, model: str, creds: XinferenceCredentials | None, description: ModelDescription | None

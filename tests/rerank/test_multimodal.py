@@ -156,9 +156,27 @@ def test_jina_reranker_m0_gets_a_clear_refusal_for_images():
     m0 = {**VL, "model_name": "jina-reranker-m0"}
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=m0)
-        with pytest.raises(InvokeBadRequestError, match=r"jina-reranker-m0.*Text only"):
+        with pytest.raises(InvokeBadRequestError) as caught:
             rerank()
         assert bodies(mock) == []
+    assert str(caught.value) == (
+        f"Model {UID!r} (jina-reranker-m0) takes images in a form this plugin does not send yet; use it for "
+        "text only (set its Images option to Text only), or rank images with a Qwen3-VL-Reranker model."
+    )
+
+
+def test_jina_reranker_m0_still_ranks_text_sent_the_multimodal_way():
+    m0 = {**VL, "model_name": "jina-reranker-m0"}
+    texts = [MultiModalContent(content=t, content_type="text") for t in ("a red square", "a blue square")]
+    answer = {"results": [{"index": 1, "relevance_score": 0.75}, {"index": 0, "relevance_score": 0.25}]}
+    with responses.RequestsMock() as mock:
+        mock.get(DESCRIBE_URL, json=m0)
+        mock.post(RERANK_URL, json=answer)
+        result = rerank(texts, query=MultiModalContent(content="blue", content_type="text"))
+    assert [(d.index, d.text, d.score) for d in result.docs] == [
+        (1, "a blue square", 0.75),
+        (0, "a red square", 0.25),
+    ]
 
 
 def test_no_documents_no_request():

@@ -63,6 +63,16 @@ def test_zero_or_missing_top_n_and_threshold_mean_all(top_n, threshold):
     assert [d.index for d in result.docs] == [1, 0, 2]
 
 
+def test_zero_threshold_keeps_negative_scores():
+    # a reranker that answers raw logits scores weak matches below 0; Dify's "no threshold" (0) keeps them
+    answer = {"results": [{"index": 0, "relevance_score": 2.5}, {"index": 1, "relevance_score": -3.25}]}
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(RERANK_URL, json=answer)
+        result = rerank(docs=DOCS[:2], threshold=0.0)
+    assert triples(result) == [(0, DOCS[0], 2.5), (1, DOCS[1], -3.25)]
+
+
 def test_threshold_keeps_scores_at_or_above_it():
     with responses.RequestsMock() as mock:
         add_description(mock)
@@ -99,24 +109,45 @@ def test_string_scores_are_converted_to_floats():
     assert all(type(d.score) is float for d in result.docs)
 
 
+UNUSABLE = f"Xinference sent an unusable answer to rerank on {UID!r}: "
+
+
 @pytest.mark.parametrize(
-    ("result", "message"),
+    ("answer", "problem"),
     [
-        ({"index": 0}, "without a relevance_score"),
-        ({"index": 0, "relevance_score": None}, "without a relevance_score"),
-        ({"index": 0, "relevance_score": "high"}, "not a number"),
-        ({"index": 0, "relevance_score": True}, "not a number"),
-        ({"index": 0, "relevance_score": "nan"}, "not a finite number"),
-        ({"index": 3, "relevance_score": 0.5}, "index 3"),
-        ({"relevance_score": 0.5}, "index None"),
+        ({"results": [{"index": 0}]}, "document 0 came back without a relevance_score"),
+        ({"results": [{"index": 0, "relevance_score": None}]},
+         "document 0 came back without a relevance_score"),
+        ({"results": [{"index": 1, "relevance_score": "high"}]},
+         "document 1 has relevance_score 'high', not a number"),
+        ({"results": [{"index": 0, "relevance_score": True}]},
+         "document 0 has relevance_score True, not a number"),
+        ({"results": [{"index": 2, "relevance_score": "nan"}]},
+         "document 2 has relevance_score 'nan', not a finite number"),
+        ({"results": [{"index": 3, "relevance_score": 0.5}]}, "result 0 has index 3, not one of 0..2"),
+        ({"results": [{"relevance_score": 0.5}]}, "result 0 has index None, not one of 0..2"),
+        ({"results": [{"index": 0, "relevance_score": 0.5}, "1"]}, "result 1 is not an object"),
+        ({"scores": []}, "no 'results' list in the answer"),
+        ([{"index": 0, "relevance_score": 0.5}], "no 'results' list in the answer"),
     ],
-)
-def test_bad_results_are_errors_not_data(result, message):
+)  # fmt: skip
+def test_bad_answers_are_errors_that_name_the_model_and_the_problem(answer, problem):
     with responses.RequestsMock() as mock:
         add_description(mock)
-        mock.post(RERANK_URL, json={"results": [result]})
-        with pytest.raises(InvokeServerUnavailableError, match=message):
+        mock.post(RERANK_URL, json=answer)
+        with pytest.raises(InvokeServerUnavailableError) as caught:
             rerank()
+    assert str(caught.value) == UNUSABLE + problem
+
+
+def test_a_non_number_score_is_quoted_only_up_to_40_characters():
+    page = "<html><body>Bad gateway: the upstream reranker went away</body></html>"
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(RERANK_URL, json={"results": [{"index": 0, "relevance_score": page}]})
+        with pytest.raises(InvokeServerUnavailableError) as caught:
+            rerank()
+    assert str(caught.value) == UNUSABLE + f"document 0 has relevance_score {page[:40]!r}, not a number"
 
 
 def test_a_document_scored_twice_is_an_error():
@@ -124,8 +155,9 @@ def test_a_document_scored_twice_is_an_error():
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(RERANK_URL, json=answer)
-        with pytest.raises(InvokeServerUnavailableError, match="scored twice"):
+        with pytest.raises(InvokeServerUnavailableError) as caught:
             rerank()
+    assert str(caught.value) == UNUSABLE + "document 0 was scored twice"
 
 
 # ---- 2. empty document list -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from models.rerank.rerank import XinferenceRerankModel
 from tests.helpers import API_KEY, SERVER, fixture_json, http_fixture
 from tests.rerank.rerank_support import (
     RERANK_URL,
+    UID,
     add_description,
     creds,
     rerank,
@@ -65,6 +66,15 @@ def test_batch_size_comes_from_the_credentials():
     assert [(d.index, d.text) for d in result.docs] == [(1, "d3"), (2, "d2"), (0, "d1")]
 
 
+def test_documents_that_fill_exactly_one_batch_let_the_server_cut_to_top_n():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        scoring_server(mock)
+        result = rerank(creds(rerank_batch_size="3"), docs=["d1", "d3", "d2"], top_n=2)
+        assert [(len(b["documents"]), b.get("top_n")) for b in sent_bodies(mock)] == [(3, 2)]
+    assert [d.text for d in result.docs] == ["d3", "d2"]
+
+
 @pytest.mark.parametrize("value", ["0", "4097", "lots"])
 def test_batch_size_outside_1_to_4096_is_refused(value):
     with responses.RequestsMock(), pytest.raises(CredentialsValidateFailedError, match="rerank_batch_size"):
@@ -83,7 +93,10 @@ def test_validate_reads_the_description_and_reranks_one_tiny_document():
         mock.post(RERANK_URL, json=recorded)
         XinferenceRerankModel(model_schemas=[]).validate_credentials("rr", creds())
         assert [c.request.method for c in mock.calls] == ["GET", "POST"]
-        assert len(sent_bodies(mock)[0]["documents"]) == 1
+        assert sent_bodies(mock) == [
+            {"model": UID, "query": "Dify credential check", "documents": ["Dify credential check"],
+             "return_documents": False}
+        ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -141,5 +154,5 @@ def test_model_still_loading_is_server_unavailable():
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(RERANK_URL, status=503, json={"detail": "Model is loading"}, headers={"Retry-After": "30"})
-        with pytest.raises(InvokeServerUnavailableError, match="HTTP 503"):
+        with pytest.raises(InvokeServerUnavailableError, match=r"HTTP 503 .* to rerank on 'test-rerank'"):
             rerank()

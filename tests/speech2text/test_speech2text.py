@@ -89,11 +89,34 @@ def test_verbose_json_shaped_answer_still_gives_the_text(mock):
     assert model().invoke(UID, creds(), upload()) == "Hi."
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"segments": []}', b'["text"]'])
-def test_unusable_answer_is_a_server_error(mock, body):
+UNUSABLE = "Xinference sent an unusable answer to transcription on model 'whisper-1': "
+SEGMENTS = {"segments": [{"id": n, "start": n, "end": n + 1, "text": "…"} for n in range(5)]}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"not json", "expected JSON, got text/plain: 'not json'"),
+        (b'{"text": "Hi."}', 'expected JSON, got text/plain: \'{"text": "Hi."}\''),
+    ],
+)
+def test_an_answer_that_is_not_json_is_a_server_error_naming_the_model(mock, body, problem):
     mock.post(TRANSCRIBE_URL, body=body)
-    with pytest.raises(InvokeServerUnavailableError, match="unusable answer"):
+    with pytest.raises(InvokeServerUnavailableError) as caught:
         model().invoke(UID, creds(), upload())
+    assert str(caught.value) == UNUSABLE + problem
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"segments": []}, ["text"], {"text": None}, SEGMENTS],
+    ids=["no text field", "a list", "text null", "long answer quoted to 120 characters"],
+)
+def test_json_without_a_text_is_a_server_error_quoting_the_answer(mock, answer):
+    mock.post(TRANSCRIBE_URL, json=answer)
+    with pytest.raises(InvokeServerUnavailableError) as caught:
+        model().invoke(UID, creds(), upload())
+    assert str(caught.value) == UNUSABLE + f"no text in the answer: {str(answer)[:120]!r}"
 
 
 def test_empty_file_is_refused_before_sending(mock):
@@ -125,6 +148,7 @@ def test_every_error_status_is_typed_and_keeps_the_key_secret(mock, status, body
     with pytest.raises(error) as caught:
         model().invoke(UID, creds(api_key=API_KEY), upload())
     assert f"HTTP {status}" in str(caught.value)
+    assert "to transcription on model 'whisper-1'" in str(caught.value)
     assert API_KEY not in str(caught.value)
     assert mock.calls[0].request.headers["Authorization"] == f"Bearer {API_KEY}"
 

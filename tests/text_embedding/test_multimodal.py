@@ -162,18 +162,23 @@ def test_negative_usage_is_clamped_to_zero():
     assert result.usage.tokens == result.usage.total_tokens == 0
 
 
-def test_query_prefix_and_task_for_text_items_only():
+@pytest.mark.parametrize(
+    ("input_type", "prefix", "task"),
+    [
+        (EmbeddingInputType.QUERY, "q: ", "retrieval.query"),
+        (EmbeddingInputType.DOCUMENT, "d: ", "retrieval.passage"),
+    ],
+)
+def test_the_input_types_prefix_and_task_for_text_items_only(input_type, prefix, task):
+    settings = creds(query_prefix="q: ", document_prefix="d: ", query_task="retrieval.query",
+                     document_task="retrieval.passage")  # fmt: skip
     with responses.RequestsMock() as mock:
         mock.get(DESCRIBE_URL, json=CLIP)
         mock.post(EMBED_URL, json={**TEXTS, "data": TEXTS["data"][:1]})
         mock.post(EMBED_URL, json={**PICTURES, "data": PICTURES["data"][:1]})
-        embed(
-            [text("red"), image(PNG)],
-            creds(query_prefix="q: ", query_task="retrieval.query"),
-            EmbeddingInputType.QUERY,
-        )
+        embed([text("red"), image(PNG)], settings, input_type)
         sent = bodies(mock)
-    assert sent[0] == {"model": UID, "input": [{"text": "q: red"}], "task": "retrieval.query"}
+    assert sent[0] == {"model": UID, "input": [{"text": prefix + "red"}], "task": task}
     assert sent[1]["input"] == [{"image": f"data:image/png;base64,{PNG}"}]
 
 

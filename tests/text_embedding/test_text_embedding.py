@@ -4,6 +4,9 @@ tasks, usage and get_num_tokens."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
 import requests
 import responses
@@ -21,11 +24,13 @@ from tests.text_embedding.embedding_support import (
     EMBED_URL,
     LONG,
     QUERY,
+    REAL_VECTOR,
     UID,
     add_description,
     creds,
     model,
     numbered_server,
+    one_item_answer,
     sent_bodies,
 )
 
@@ -129,13 +134,22 @@ def test_schema_answers_even_for_unparseable_credentials():
     assert props[ModelPropertyKey.MAX_CHUNKS] == 32
 
 
-def test_schema_lowers_max_chunks_so_one_answer_fits_the_daemon_line_limit():
+def test_schema_lowers_max_chunks_so_one_answer_fits_the_daemon_line_limit(caplog):
+    caplog.set_level(logging.INFO)
     with responses.RequestsMock() as mock:
         add_description(mock, dimensions=4096)
         props = schema_properties(creds(max_chunks="2048"))
     # 2048 x 4096 floats would be ~200 MB on one stdout line; the daemon kills the plugin at 5 MiB
     assert props[ModelPropertyKey.MAX_CHUNKS] == 40
     assert 40 * 4096 * 25 < 5 * 1024 * 1024
+    assert "max_chunks lowered from 2048 to 40 to fit the daemon's line limit" in caplog.messages
+
+
+def test_schema_keeps_at_least_one_text_per_request_however_long_the_vectors():
+    with responses.RequestsMock() as mock:
+        add_description(mock, dimensions=200_000)  # one answer alone is ~5 MB of JSON
+        props = schema_properties(creds(max_chunks="2048"))
+    assert props[ModelPropertyKey.MAX_CHUNKS] == 1
 
 
 # ---- 2. context size and truncation ---------------------------------------------------------
@@ -167,9 +181,23 @@ def test_server_that_cannot_truncate_gives_a_clear_error_naming_the_limit():
         add_description(mock)
         detail = "[address=x] encode() got an unexpected keyword argument 'truncate_prompt_tokens'"
         mock.post(EMBED_URL, status=500, json={"detail": detail})
-        with pytest.raises(InvokeBadRequestError, match="at most 256 tokens") as info:
+        with pytest.raises(InvokeBadRequestError) as info:
+            model().invoke("emb", creds(), ["short", LONG], None, DOCUMENT)
+    assert str(info.value) == (
+        f"Text 2 of this request is about {estimate_tokens(LONG)} tokens, but embedding model {UID!r} "
+        "accepts at most 256 tokens per text; the server refused it "
+        f"(HTTP 500: {detail}). Lower the maximum chunk length of the knowledge base below 256 tokens."
+    )
+
+
+def test_an_empty_refusal_of_a_long_text_still_names_the_status():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(EMBED_URL, status=413, body="")
+        with pytest.raises(
+            InvokeBadRequestError, match=r"the server refused it \(HTTP 413: \(empty body\)\)"
+        ):
             model().invoke("emb", creds(), [LONG], None, DOCUMENT)
-    assert "unexpected keyword argument" in str(info.value)
 
 
 def test_unknown_limit_sends_text_as_is():
@@ -210,6 +238,31 @@ def test_only_the_configured_side_is_changed():
 
 
 # ---- 4. usage and get_num_tokens ------------------------------------------------------------
+
+
+def test_usage_is_free_in_usd_with_the_latency_of_this_call():
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        numbered_server(mock)
+        before = time.perf_counter()
+        result = model().invoke("emb", creds(), ["t1", "t2"], None, DOCUMENT)
+        elapsed = time.perf_counter() - before
+    usage = result.usage
+    assert (usage.unit_price, usage.price_unit, usage.total_price, usage.currency) == (0, 0, 0, "USD")
+    assert 0 < usage.latency <= elapsed
+
+
+@pytest.mark.parametrize(
+    ("usage", "tokens"),
+    [({"prompt_tokens": 5, "total_tokens": 9}, 5), ({"total_tokens": 7}, 7), ({"prompt_tokens": True}, None)],
+    ids=["prompt tokens first", "total tokens alone", "not a count"],
+)
+def test_usage_is_the_servers_prompt_count_else_its_total(usage, tokens):
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(EMBED_URL, json={**one_item_answer(REAL_VECTOR), "usage": usage})
+        result = model().invoke("emb", creds(), ["t1"], None, DOCUMENT)
+    assert result.usage.tokens == (tokens if tokens is not None else estimate_tokens("t1"))
 
 
 def test_usage_falls_back_to_an_offline_estimate_when_the_server_reports_none():

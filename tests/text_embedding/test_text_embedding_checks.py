@@ -26,6 +26,7 @@ from tests.text_embedding.embedding_support import (
     EMBED_URL,
     LONG,
     REAL_VECTOR,
+    UID,
     add_description,
     creds,
     model,
@@ -54,6 +55,24 @@ def test_bad_vectors_are_errors_not_data(embedding, message):
         mock.post(EMBED_URL, json=one_item_answer(embedding))
         with pytest.raises(InvokeServerUnavailableError, match=message):
             model().invoke("emb", creds(), ["x"], None, DOCUMENT)
+
+
+@pytest.mark.parametrize(
+    ("embedding", "problem"),
+    [
+        # a vector sent as the text of a JSON array: its digits alone would decode as base64
+        ("[1.0, 2.0, 3.0, 4.0]", "embedding 0 is a string that is not base64"),
+        ("AACAPwAA", "embedding 0 is base64 of 6 bytes, not of float32 values"),
+        ("", "embedding 0 is base64 of 0 bytes, not of float32 values"),
+    ],
+)
+def test_a_string_that_is_not_base64_of_float32_values_is_named_exactly(embedding, problem):
+    with responses.RequestsMock() as mock:
+        add_description(mock)
+        mock.post(EMBED_URL, json=one_item_answer(embedding))
+        with pytest.raises(InvokeServerUnavailableError) as caught:
+            model().invoke("emb", creds(), ["x"], None, DOCUMENT)
+    assert str(caught.value) == f"Xinference sent an unusable answer to embeddings on {UID!r}: {problem}"
 
 
 def test_nan_in_a_vector_is_an_error():
@@ -110,9 +129,11 @@ def test_validate_reads_the_description_and_embeds_one_tiny_text():
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(EMBED_URL, json=fixture_json("embed_05_embeddings_single.json"))
-        model().validate_credentials("emb", creds())
+        settings = creds(query_prefix="q: ", document_prefix="d: ", query_task="rq", document_task="rd")
+        model().validate_credentials("emb", settings)
         assert [c.request.method for c in mock.calls] == ["GET", "POST"]
-        assert len(sent_bodies(mock)[0]["input"]) == 1
+        # the check embeds as a query: a model whose query side is misconfigured fails here, not in chat
+        assert sent_bodies(mock) == [{"model": UID, "input": ["q: Dify credential check"], "task": "rq"}]
 
 
 @pytest.mark.parametrize(

@@ -50,3 +50,41 @@ def test_wav_with_extra_chunks_before_data():
 def test_bytes_that_are_not_wav_are_not_held_back():
     out = b"".join(joined("wav", [(0, b"garbage bytes"), (1, b"more")], 2))
     assert out == b"garbage bytesmore"
+
+
+@pytest.mark.parametrize("chunk_size", [5, 1000])
+@pytest.mark.parametrize("magic", [b"RIFX", b"RIFF"], ids=["big-endian RIFX", "RIFF but WEBP"])
+def test_riff_files_that_are_not_little_endian_wave_pass_through_whole(magic, chunk_size):
+    # only a RIFF/WAVE header is understood; any other file must reach Dify byte for byte, not lose a header
+    kind = b"WAVE" if magic == b"RIFX" else b"WEBP"
+    other = magic + struct.pack("<I", 20) + kind + b"data" + struct.pack("<I", 4) + b"\x05\x06\x07\x08"
+    first = wav_file(b"\x01\x00")
+    out = b"".join(joined("wav", chunks_of([first, other], chunk_size), 2))
+    assert out[44:] == b"\x01\x00" + other
+
+
+def test_a_silent_first_piece_still_gives_the_stream_its_header():
+    # a piece that synthesised no samples ends right after its "data" chunk header
+    out = b"".join(joined("wav", [(0, wav_file(b"")), (1, wav_file(b"\x01\x00"))], 2))
+    assert out[:4] == b"RIFF" and out[40:44] == b"\xff\xff\xff\xff"
+    assert out[44:] == b"\x01\x00"
+
+
+def _wav_with_metadata(metadata_bytes, samples):
+    """A WAV whose fmt and LIST chunks come to `metadata_bytes` + 8 before its data chunk."""
+    head = wav_file(b"")[:36]  # RIFF, WAVE and the fmt chunk
+    list_chunk = b"LIST" + struct.pack("<I", metadata_bytes - 44) + b"\x00" * (metadata_bytes - 44)
+    return head + list_chunk, b"data" + struct.pack("<I", len(samples)) + samples
+
+
+def test_a_header_of_up_to_64_kib_is_waited_for_and_dropped_from_later_pieces():
+    header, data = _wav_with_metadata(64 * 1024, b"\x02\x00")
+    assert len(header) == 64 * 1024  # the first chunk is all header, no "data" yet
+    out = b"".join(joined("wav", [(0, wav_file(b"\x01\x00")), (1, header), (1, data)], 2))
+    assert out[44:] == b"\x01\x00\x02\x00"
+
+
+def test_a_header_longer_than_64_kib_is_given_up_on_and_passed_through():
+    header, data = _wav_with_metadata(64 * 1024 + 2, b"\x02\x00")
+    out = b"".join(joined("wav", [(0, wav_file(b"\x01\x00")), (1, header), (1, data)], 2))
+    assert out[44:] == b"\x01\x00" + header + data

@@ -177,7 +177,19 @@ def test_streaming_long_text_keeps_piece_order(mock):
 def test_a_family_that_cannot_stream_says_to_turn_streaming_off(mock):
     described(mock, KOKORO)
     recorded_speech(mock, "audio_tts_08_speech_stream.txt")
-    with pytest.raises(InvokeBadRequestError, match="Stream audio"):
+    with pytest.raises(InvokeBadRequestError) as caught:
+        b"".join(speak(tts_streaming=True))
+    assert str(caught.value) == (
+        "Model 'my-tts' cannot stream audio (Xinference: [address=127.0.0.1:33677, pid=13284] Kokoro does "
+        "not support stream mode.). Turn off 'Stream audio' in this model's settings in Dify."
+    )
+
+
+@pytest.mark.parametrize("detail", ["Unsupported response format: opus", "Stream closed by the worker"])
+def test_a_500_about_something_other_than_streaming_stays_a_server_error(mock, detail):
+    described(mock)
+    mock.post(SPEECH_URL, status=500, json={"detail": detail})
+    with pytest.raises(InvokeServerUnavailableError, match=detail):
         b"".join(speak(tts_streaming=True))
 
 

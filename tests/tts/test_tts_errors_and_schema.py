@@ -62,6 +62,7 @@ def test_every_error_status_is_typed(mock, status, body, error, streaming):
     with pytest.raises(error) as caught:
         b"".join(speak(api_key=API_KEY, tts_streaming=streaming))
     assert f"HTTP {status}" in str(caught.value)  # the server's words, not the SDK's generic text
+    assert "to speech synthesis on model 'my-tts'" in str(caught.value)
     assert API_KEY not in str(caught.value)
 
 
@@ -128,6 +129,19 @@ def test_validation_with_streaming_on_catches_a_family_that_cannot_stream(mock):
     assert sent(speech_calls(mock)[0])["stream"] is True
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_validation_fails_when_the_test_synthesis_gives_no_audio(mock, streaming):
+    described(mock)
+    mock.post(SPEECH_URL, body=b"")
+    with pytest.raises(CredentialsValidateFailedError) as caught:
+        model().validate_credentials(UID, creds(tts_streaming=streaming))
+    empty = "the audio stream was empty" if streaming else "the audio is empty"
+    assert (
+        str(caught.value)
+        == f"Xinference sent an unusable answer to speech synthesis on model 'my-tts': {empty}"
+    )
+
+
 def test_validation_fails_on_a_wrong_key_without_showing_it(mock):
     mock.get(DESCRIBE_URL.format(uid=UID), status=401, json={"detail": "Invalid credential"})
     with pytest.raises(CredentialsValidateFailedError) as caught:
@@ -147,6 +161,26 @@ def test_schema_carries_voices_default_format_and_limits(mock):
     assert props[ModelPropertyKey.AUDIO_TYPE] == "wav"
     assert props[ModelPropertyKey.WORD_LIMIT] == WORD_LIMIT
     assert props[ModelPropertyKey.MAX_WORKERS] == 3
+
+
+def test_the_admins_default_voice_is_the_schema_default_the_listed_voice_and_the_validation_voice(mock):
+    described(mock, KOKORO)
+    mock.post(SPEECH_URL, body=b"audio")
+    schema = model().get_customizable_model_schema(UID, creds(default_voice="narrator_7"))
+    assert schema.model_properties[ModelPropertyKey.DEFAULT_VOICE] == "narrator_7"
+    assert {"name": "narrator_7", "value": "narrator_7"} in model().get_tts_model_voices(
+        UID, creds(default_voice="narrator_7"), "en-US"
+    )
+    model().validate_credentials(UID, creds(default_voice="narrator_7"))
+    assert sent(speech_calls(mock)[-1])["voice"] == "narrator_7"
+
+
+def test_schema_with_broken_credentials_offers_the_placeholder_voice_and_mp3():
+    schema = model().get_customizable_model_schema(UID, {"server_url": "not a url", "model_uid": UID})
+    props = schema.model_properties
+    assert [v["mode"] for v in props[ModelPropertyKey.VOICES]] == ["default"]
+    assert props[ModelPropertyKey.DEFAULT_VOICE] == "default"
+    assert props[ModelPropertyKey.AUDIO_TYPE] == "mp3"
 
 
 def test_voice_list_for_dify_is_language_filtered_with_a_fallback(mock):

@@ -54,5 +54,9 @@ def test_blank_text_gives_no_pieces(text):
 
 
 def test_limit_must_be_positive():
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(ValueError, match=r"^limit must be at least 1$"):
         split_text("abc", 0)
+
+
+def test_a_limit_of_one_cuts_every_character():
+    assert split_text("ab, c", 1) == ["a", "b", ",", "c"]

@@ -1,6 +1,8 @@
 """Voice lists per family (names from each family's Xinference engine code), server-listed voices,
 language filtering, the default and the fallback for unknown voices."""
 
+import logging
+
 import pytest
 
 from models._xinference.model_info import ModelDescription
@@ -35,9 +37,12 @@ FAMILIES = [
         "af_heart",
     ),
     ("Kokoro-82M-v1.1-zh", "Kokoro-zh", ["zf_001", "zm_010", "af_maple"], "zf_001"),
+    ("Kokoro-82M-v1.1-zh", "Kokoro", ["zf_001", "zm_010"], "zf_001"),  # the name alone says Chinese
+    ("kokoro-chinese-local", "Kokoro-zh", ["zf_001", "zm_010"], "zf_001"),  # the family alone says it
     ("MeloTTS-English", "MeloTTS", ["EN-US", "EN-BR", "EN_INDIA", "EN-AU", "EN-Default"], "EN-Default"),
     ("MeloTTS-English-v3", "MeloTTS", ["EN-Newest"], "EN-Newest"),
     ("MeloTTS-Chinese", "MeloTTS", ["ZH"], "ZH"),
+    ("MeloTTS-Chinese-MLX", "MeloTTS", ["ZH"], "ZH"),
     ("MeloTTS-Japanese", "MeloTTS", ["JP"], "JP"),
     ("MeloTTS-Korean", "MeloTTS", ["KR"], "KR"),
     ("MeloTTS-Spanish", "MeloTTS", ["ES"], "ES"),
@@ -80,6 +85,7 @@ def test_zero_shot_and_unknown_families_get_a_non_empty_default_that_sends_no_vo
     assert catalog.voices[0]["language"] == list(ALL_LANGUAGES)
     assert catalog.resolve(PLACEHOLDER) == ""  # Xinference's own default / reference voice
     assert catalog.resolve("alloy") == ""
+    assert catalog.source == "placeholder"  # the operator's log says no voice list was found
 
 
 def test_family_comes_from_the_description_not_the_uid():
@@ -90,11 +96,14 @@ def test_family_comes_from_the_description_not_the_uid():
     assert voice_catalog(description).default == "alloy"
 
 
-def test_unknown_voice_falls_back_to_the_default():
+def test_unknown_voice_falls_back_to_the_default_and_the_operator_log_says_so(caplog):
+    caplog.set_level(logging.INFO, logger="models.tts.voices")
     catalog = voice_catalog(describe("CosyVoice-300M-SFT", "CosyVoice"))
     assert catalog.resolve("英文男") == "英文男"
     assert catalog.resolve("alloy") == "中文女"  # an official-plugin ChatTTS name on CosyVoice
     assert catalog.resolve("") == "中文女"
+    # only the unknown voice is worth a line: a known one or none asked for is not a substitution
+    assert caplog.messages == ["voice 'alloy' is not one this model knows; using '中文女' instead"]
 
 
 def test_admin_default_voice_wins_and_is_selectable():
@@ -131,11 +140,30 @@ def test_a_voice_list_in_the_description_is_used(listed, expected_modes, expecte
         assert [v["language"] for v in catalog.voices] == expected_languages
 
 
+@pytest.mark.parametrize("key", ["voices", "speakers", "available_voices", "available_speakers"])
+def test_every_key_a_server_lists_voices_under_is_read(key):
+    catalog = voice_catalog(describe("ChatTTS", "ChatTTS", **{key: ["spk_a", {"id": "spk_b"}]}))
+    assert catalog.source == "server"
+    assert [(v["mode"], v["name"]) for v in catalog.voices] == [("spk_a", "spk_a"), ("spk_b", "spk_b")]
+
+
 def test_server_language_codes_are_mapped_to_difys():
     catalog = voice_catalog(
         describe("X", "Y", speakers=[{"id": "anna", "language": "en"}, {"id": "li", "language": ["zh"]}])
     )
     assert [v["language"] for v in catalog.voices] == [["en-US"], ["zh-Hans"]]
+
+
+def test_server_voice_objects_in_every_shape_keep_their_languages_in_difys_codes():
+    speakers = [
+        {"voice": "nova", "languages": ["zh-Hant", "en-GB", "en", "fr_FR"]},
+        {"name": "kai", "language": 7},  # not a code at all: the voice is offered for every language
+    ]
+    catalog = voice_catalog(describe("X", "Y", speakers=speakers))
+    assert [(v["mode"], v["language"]) for v in catalog.voices] == [
+        ("nova", ["zh-Hant", "en-US", "fr-FR"]),
+        ("kai", list(ALL_LANGUAGES)),
+    ]
 
 
 def test_an_empty_or_malformed_server_list_falls_back_to_the_table():
