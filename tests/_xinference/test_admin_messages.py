@@ -4,6 +4,7 @@ models listed after a failed validation, a UID relaunched as another model, a de
 
 from __future__ import annotations
 
+import socket
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +13,7 @@ import responses
 from dify_plugin.errors.model import (
     CredentialsValidateFailedError,
     InvokeConnectionError,
+    InvokeError,
     InvokeServerUnavailableError,
 )
 
@@ -209,3 +211,67 @@ def test_a_private_name_written_with_the_root_dot_is_still_private(monkeypatch, 
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     host = url.split("//")[1].split(":")[0]
     assert f"add {host} to NO_PROXY" in proxy_hint(url, proxy_page=False)
+
+
+# ---- a proxy answered instead of Xinference ------------------------------------------------------------
+
+PUBLIC = "http://xinference.example.com"
+
+
+def _status_error_from_public_host(monkeypatch, status: int, body: str, content_type: str) -> str:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    c = XinferenceClient(parse_credentials(raw_credentials(server_url=PUBLIC)))
+    with responses.RequestsMock() as mock:
+        mock.get(f"{PUBLIC}/v1/models", status=status, body=body, content_type=content_type)
+        with pytest.raises(InvokeError) as info:
+            c.get_json("/v1/models")
+    return str(info.value)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_status_blames_the_proxy_even_with_a_json_body(monkeypatch, status):
+    message = _status_error_from_public_host(
+        monkeypatch, status, '{"detail": "upstream"}', "application/json"
+    )
+    assert message.endswith(
+        ". HTTP_PROXY is set in the plugin daemon's environment, so this request went through that proxy, "
+        "and a proxy usually cannot reach a private Xinference address: add xinference.example.com to "
+        "NO_PROXY (and no_proxy) for the plugin daemon and restart it"
+    )
+
+
+def test_an_html_page_with_any_status_blames_the_proxy(monkeypatch):
+    message = _status_error_from_public_host(monkeypatch, 500, "<html>oops</html>", "text/html")
+    assert "add xinference.example.com to NO_PROXY" in message
+
+
+def test_xinferences_own_503_from_a_public_host_does_not_blame_the_proxy(monkeypatch):
+    message = _status_error_from_public_host(monkeypatch, 503, '{"detail": "loading"}', "application/json")
+    assert "NO_PROXY" not in message
+
+
+# ---- what a failed connection was, in the socket's words -----------------------------------------------
+
+
+def test_a_refused_connection_quotes_the_socket_error_alone():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(InvokeConnectionError) as info:
+        XinferenceClient(parse_credentials(raw_credentials(server_url=url))).get_json("/v1/models")
+    assert str(info.value).startswith(
+        f"GET /v1/models at {url}: could not connect ([Errno 111] Connection refused); check Server URL"
+    )
+
+
+def test_a_failure_with_no_words_is_named_by_its_type():
+    c = XinferenceClient(parse_credentials(raw_credentials()))
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models", body=requests.ConnectionError())
+        with pytest.raises(InvokeConnectionError) as info:
+            c.get_json("/v1/models")
+    assert str(info.value) == (
+        f"GET /v1/models at {SERVER}: could not connect (ConnectionError); check Server URL and that "
+        "Xinference is running"
+    )

@@ -27,7 +27,7 @@ def detail_for(status: int, body: bytes | str, content_type: str) -> str:
 def test_a_422_list_names_each_field_without_body_and_at_most_five():
     items = [
         {"loc": ["body", "messages", 0, "role"], "msg": "field required"},
-        {"loc": ["query"], "msg": ""},  # no message: the field alone
+        {"loc": ["query"]},  # no message: the field alone
         {"msg": "extra fields not permitted"},  # no loc: the message alone
         "a plain string",
         {"loc": ["body", "stop"], "msg": "too many"},
@@ -87,3 +87,30 @@ def test_a_uid_that_is_not_running_keeps_the_servers_status_and_words():
             client().describe()
     assert info.value.status_code == 400
     assert info.value.detail.endswith("] Model not found in the model list, uid: no-such-model")
+
+
+def test_an_html_content_type_is_a_proxy_page_even_without_tags():
+    assert detail_for(502, "Bad gateway", "text/html; charset=utf-8") == (
+        "an HTML page (a proxy or gateway answered, not Xinference): Bad gateway"
+    )
+
+
+def test_an_upper_case_page_after_a_newline_is_a_proxy_page():
+    assert detail_for(504, "\n<HTML><BODY>Gateway Timeout</BODY></HTML>", "application/octet-stream") == (
+        "an HTML page (a proxy or gateway answered, not Xinference): Gateway Timeout"
+    )
+
+
+def test_an_empty_error_body_without_a_content_type_is_named_empty():
+    with responses.RequestsMock() as mock:
+        mock.post(CHAT, status=500, body=b"", content_type=None)
+        with pytest.raises(InvokeServerUnavailableError) as info:
+            client().post_json("/v1/chat/completions", {}, what="chat")
+        assert "content-type" not in mock.calls[0].response.headers
+    assert info.value.detail == "(empty body)"
+
+
+def test_an_endless_error_page_is_quoted_from_its_first_64_kib():
+    body = b"x" * (64 * 1024) + b"y" * (16 * 1024)
+    detail = detail_for(500, body, "text/plain")
+    assert detail.endswith("x" * 150) and "y" not in detail
