@@ -206,11 +206,28 @@ def test_a_refused_lan_address_gets_the_connection_advice_alone():
     )
 
 
-@pytest.mark.parametrize("url", ["http://gpu-box.lan.:9997", "http://xinference.:9997"])
-def test_a_private_name_written_with_the_root_dot_is_still_private(monkeypatch, url):
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://gpu-box.lan.:9997", "gpu-box.lan."),  # a name written with the root dot
+        ("http://xinference.:9997", "xinference."),
+        ("http://[fd00::5]:9997", "fd00::5"),  # IPv6 unique-local
+        ("http://[fe80::1]:9997", "fe80::1"),  # link-local
+        ("http://169.254.10.1:9997", "169.254.10.1"),
+        ("http://[::1]:9997", "::1"),
+    ],
+)
+def test_private_addresses_and_names_get_the_no_proxy_advice(monkeypatch, url, host):
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
-    host = url.split("//")[1].split(":")[0]
     assert f"add {host} to NO_PROXY" in proxy_hint(url, proxy_page=False)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[2606:4700::1111]:9997", "http://1.1.1.1", "http://gpu.example.com."]
+)
+def test_public_addresses_get_no_no_proxy_advice(monkeypatch, url):
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert proxy_hint(url, proxy_page=False) == ""
 
 
 # ---- a proxy answered instead of Xinference ------------------------------------------------------------
