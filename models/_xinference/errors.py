@@ -78,7 +78,7 @@ class StatusServerUnavailableError(HTTPStatusError, InvokeServerUnavailableError
 class ModelNotRunningError(StatusBadRequestError):
     """The model UID is not running on the server (validation then lists the models that are)."""
 
-    def __init__(self, message: str, *, status: int, detail: str = "", model_uid: str) -> None:
+    def __init__(self, message: str, *, status: int, detail: str, model_uid: str) -> None:
         super().__init__(message, status=status, detail=detail)
         self.model_uid = model_uid
 
@@ -113,7 +113,7 @@ def error_class_for_status(status: int) -> type[InvokeError]:
 def detail_of(body: bytes, content_type: str) -> str:
     """The server's explanation: `detail` (string, or a 422 list) or a short excerpt of the body."""
     text = body[: 64 * 1024].decode("utf-8", errors="replace")
-    if "json" in content_type or text.lstrip().startswith("{"):
+    if text.lstrip().startswith("{"):  # a JSON object, whatever the content type says
         try:
             data = json.loads(text)
         except ValueError:

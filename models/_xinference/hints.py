@@ -67,9 +67,10 @@ def _proxy_variable(url: str) -> str:
 
 
 def _is_private_host(host: str) -> bool:
+    """`host` as urlsplit gives it: an IPv6 address without its brackets."""
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host)
     except ValueError:
         name = host.lower().rstrip(".")
         return "." not in name or name.endswith(_PRIVATE_SUFFIXES)
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+    return address.is_private  # loopback, link-local and unspecified addresses are all private too

@@ -111,10 +111,10 @@ def test_the_process_cache_keeps_a_description_five_minutes():
     key = ("http://s", "u", "")
     fetch = lambda: fetches.append(1) or ModelDescription(uid="u", model_type="llm")  # noqa: E731
     cache.get(key, fetch)
-    clock.now += 299
+    clock.now += 299.9
     cache.get(key, fetch)
     assert len(fetches) == 1
-    clock.now += 2
+    clock.now += 0.1  # five minutes to the moment
     cache.get(key, fetch)
     assert len(fetches) == 2
     assert DESCRIPTIONS.ttl == 300

@@ -64,6 +64,37 @@ def test_a_cached_schema_expires_on_the_injected_clock():
     assert len(builds) == 2
 
 
+def test_the_stores_built_with_the_process_defaults_keep_the_documented_bounds():
+    """The table in process_state.py: descriptions 1,024 entries, a failed look-up 10 s; schemas 256
+    entries, 10 s (the process-wide stores are built with these defaults)."""
+    clock = Clock()
+    descriptions = DescriptionCache(clock=clock)
+    for i in range(1025):
+        descriptions.get(("s", f"m{i}", ""), lambda i=i: ModelDescription(uid=f"m{i}", model_type="llm"))
+    assert len(descriptions) == 1024 and descriptions.peek(("s", "m0", "")) is None
+
+    def down():
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        descriptions.get(("s", "down", ""), down)
+    clock.now += 9.9
+    with pytest.raises(ConnectionError):  # remembered: not fetched again
+        descriptions.get(("s", "down", ""), lambda: pytest.fail("fetched within 10 s"))
+    clock.now += 0.1
+    assert descriptions.get(("s", "down", ""), lambda: ModelDescription(uid="d", model_type="llm")).uid == "d"
+
+    schemas = SchemaCache(clock=clock)
+    for i in range(257):
+        schemas.get("llm", f"m{i}", {}, lambda: None)
+    assert len(schemas._entries) == 256
+    schemas.get("llm", "x", {}, lambda: "built")
+    clock.now += 9.9
+    assert schemas.get("llm", "x", {}, lambda: "rebuilt") == "built"
+    clock.now += 0.1
+    assert schemas.get("llm", "x", {}, lambda: "rebuilt") == "rebuilt"
+
+
 @responses.activate
 def test_reset_forgets_every_process_wide_store():
     creds = parse_credentials(raw_credentials())

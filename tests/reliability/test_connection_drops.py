@@ -112,3 +112,30 @@ def test_the_three_faults_are_read_from_the_exception_chain():
     assert classify(wrapped(http.client.RemoteDisconnected("closed"))) is Fault.DROPPED
     broken = u3.ProtocolError("Connection broken: IncompleteRead(10 bytes read)", u3.IncompleteRead(10, 5))
     assert classify(requests.exceptions.ChunkedEncodingError(broken)) is Fault.CUT_OFF
+
+
+def test_a_port_that_does_not_speak_http_is_a_server_that_answered_not_a_refused_connection():
+    """Server URL on the wrong port (here an SSH server): the admin reads what that port answered."""
+    import socket
+    import threading
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+
+        def banner() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+        threading.Thread(target=banner, daemon=True).start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        c = client(server_url=url, max_retries="2")
+        with pytest.raises(InvokeConnectionError) as info:
+            c.get_json("/v1/models")
+    assert c.requests_sent == 1  # it was sent: never sent again
+    assert str(info.value).startswith(
+        f"GET /v1/models at {url}: the server closed or reset the connection before answering "
+        "(SSH-2.0-OpenSSH_9.6). The server was reached:"
+    )

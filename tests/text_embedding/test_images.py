@@ -33,8 +33,9 @@ def test_real_files_are_sniffed_and_get_their_mime_type(name, expected):
     assert uri == f"data:image/{expected};base64,{b64(raw)}"
 
 
-def test_gif87a_and_riff_that_is_not_webp():
+def test_both_gif_versions_and_riff_that_is_not_webp():
     assert sniff_format(b"GIF87a\x01\x00") == "gif"
+    assert sniff_format(b"GIF89a\x01\x00") == "gif"  # what most tools write today
     assert sniff_format(b"RIFF\x10\x00\x00\x00WAVEfmt ") is None  # a WAV file is RIFF too
 
 
