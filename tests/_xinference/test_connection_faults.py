@@ -13,6 +13,7 @@ from urllib3.connection import HTTPConnection
 
 from models._xinference.connection_faults import Fault, classify, describe
 
+
 @pytest.fixture(autouse=True)
 def _no_proxy_settings(monkeypatch):
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
