@@ -36,7 +36,7 @@ FAKE_MAIN = textwrap.dedent(
             session(sid, "error", {"error_type": "InvokeError", "message": "boom", "args": {}})
             session(sid, "end", {})
         elif action == "die":
-            os._exit(3)
+            sys.stderr.write("last words before dying\\n"); sys.stderr.flush(); os._exit(3)
     """
 )
 
@@ -80,7 +80,8 @@ def test_protocol_violations_are_recorded(fake, action, expected):
 
 def test_a_plugin_that_dies_fails_its_sessions_instead_of_hanging(fake):
     result = fake.call({"action": "die"}, timeout=10)
-    assert not result.ended and "stdout closed" in result.violation
+    assert not result.ended and "stdout closed (exit code 3)" in result.violation
+    assert "last words before dying" in result.violation  # how it died, readable from a CI report
     with pytest.raises(ProtocolViolation):
         result.raise_for_error()
     assert fake.stop() == 3

@@ -39,7 +39,7 @@ def credentials(uid: str, url: str | None = None, **extra: Any) -> dict[str, Any
 def call(plugin, data: dict, timeout: float = 120):
     """Run one action; returns the SessionResult (ended, with `error` None or the plugin's error)."""
     result = plugin.call(data, timeout=timeout)
-    assert result.ended, f"session {result.session_id} did not end"
+    assert result.ended, f"session {result.session_id} did not end: {result.violation}"
     return result
 
 

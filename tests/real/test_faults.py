@@ -130,7 +130,7 @@ def _stream_long_writer(plugin, fault: FaultServer, *, kill: bool = False) -> _S
     run.took = time.monotonic() - t0
     if run.kill_failed is not None:
         raise run.kill_failed
-    assert run.result.ended, "the plugin did not end the session"
+    assert run.result.ended, f"the plugin did not end the session: {run.result.violation}"
     return run
 
 

@@ -49,7 +49,11 @@ class StdoutDemux:
                 continue
             if line.strip():
                 self._handle_line(line)
-        self._fail_pending("plugin stdout closed")
+        self._fail_pending(self._why_stdout_closed())
+
+    def _why_stdout_closed(self) -> str:
+        """What a session still open when stdout ended is told (the process runner adds how it ended)."""
+        return "plugin stdout closed"
 
     def _over_long(self, head: bytes, stdout: Any) -> None:
         """The daemon's scanner would fail here and kill the plugin; we fail the session it belonged to."""

@@ -176,6 +176,20 @@ class PluginProcess(StdoutDemux):
         assert self._proc is not None and self._proc.stdout is not None
         self._read_lines(self._proc.stdout)
 
+    def _why_stdout_closed(self) -> str:
+        """A plugin that died mid-session says how: its exit code (negative: the signal) and last words,
+        so a failure seen only in CI can be read from the test report."""
+        proc = self._proc
+        code = None
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = proc.wait(2)
+        for thread in self._threads:  # the stderr reader: let it take the last lines
+            if thread.name.endswith("_read_stderr"):
+                thread.join(1)
+        tail = self.stderr_text()[-1500:].strip() or "(nothing on stderr)"
+        return f"plugin stdout closed (exit code {code}); stderr tail:\n{tail}"
+
     def _read_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
         for chunk in iter(lambda: self._proc.stderr.readline(65536), b""):  # type: ignore[union-attr]
