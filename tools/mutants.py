@@ -77,7 +77,10 @@ def _copy_tree() -> None:
 
 
 def _run(names: list[str], jobs: int) -> int:
-    command = [str(ROOT / ".venv" / "bin" / "mutmut"), "run", "--max-children", str(jobs), *names]
+    # mutmut through tools/mutmut_guarded.py: its timeout signal would otherwise hit whatever process took
+    # a finished run's pid (the copy in WORK has tools/ too)
+    python = str(ROOT / ".venv" / "bin" / "python")
+    command = [python, "-m", "tools.mutmut_guarded", "run", "--max-children", str(jobs), *names]
     return subprocess.run(command, cwd=WORK, check=False).returncode
 
 
