@@ -6,7 +6,7 @@ plugin). Low parallelism by default: the machine is shared. Module by module if 
 
   python -m tools.mutants                                  # all of models/, 1 worker
   python -m tools.mutants --only models/_xinference/credentials.py --jobs 2
-  python -m tools.mutants --survivors                      # after adding tests: re-test the survivors
+  python -m tools.mutants --survivors                      # after adding tests: survivors, timeouts again
   python -m tools.mutants --report-only                    # re-read the results, rewrite the summary
 
 The summary (killed / survived / timed out / other per module, and every survivor's name) goes to
@@ -90,7 +90,10 @@ def _patterns(only: list[str]) -> list[str]:
 
 
 def _survivors() -> list[str]:
-    return [name for counts in _results().values() for name in counts.get("_names", [])]
+    """The last run's survivors and timeouts (a timeout may have been another run's stray signal before
+    tools/mutmut_guarded.py: worth a second look)."""
+    results = _results().values()
+    return [name for counts in results for key in ("_names", "_timeouts") for name in counts.get(key, [])]
 
 
 def _results() -> dict[str, Counter]:
@@ -104,9 +107,10 @@ def _results() -> dict[str, Counter]:
         for name, code in codes.items():
             status = "not run" if code is None else STATUS.get(code, "other")
             counts[status] += 1
-            if status == "survived":
-                counts.setdefault("_names", [])  # type: ignore[arg-type]
-                counts["_names"].append(name)  # type: ignore[union-attr]
+            if status in ("survived", "timeout"):
+                key = "_names" if status == "survived" else "_timeouts"
+                counts.setdefault(key, [])  # type: ignore[arg-type]
+                counts[key].append(name)  # type: ignore[union-attr]
         if codes:
             per_module[module] = counts
     return per_module
@@ -186,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--jobs", type=int, default=1, help="parallel mutant runs (default 1: shared CPU)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary")
-    parser.add_argument("--survivors", action="store_true", help="re-test only the last run's survivors")
+    parser.add_argument(
+        "--survivors", action="store_true", help="re-test only the last run's survivors and timeouts"
+    )
     args = parser.parse_args(argv)
     code = 0
     if not args.report_only:
