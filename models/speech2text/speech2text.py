@@ -73,7 +73,8 @@ class XinferenceSpeech2TextModel(XinferenceModelMixin, Speech2TextModel):
         audio = file.read()
         if not audio:
             raise InvokeBadRequestError(f"cannot send {what}: the audio file is empty")
-        suffix = Path(str(getattr(file, "name", "") or "")).suffix.lower()
+        # no name (BytesIO) or a descriptor number as name: no suffix, so "audio.mp3" of unknown type
+        suffix = Path(str(getattr(file, "name", None))).suffix.lower()
         upload_name = "audio" + (suffix if suffix in _MIME_TYPES else ".mp3")
         mime = _MIME_TYPES.get(suffix, "application/octet-stream")
         fields = {"model": creds.model_uid, "response_format": RESPONSE_FORMAT}

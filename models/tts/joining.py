@@ -67,7 +67,7 @@ def _may_become_wav(buffer: bytes) -> bool:
 
 def _data_payload_offset(buffer: bytes) -> int | None:
     """Offset of the first audio byte of a RIFF/WAVE file, once the header has fully arrived."""
-    if len(buffer) < 12 or buffer[:4] != b"RIFF" or buffer[8:12] != b"WAVE":
+    if buffer[:4] != b"RIFF" or buffer[8:12] != b"WAVE":  # also None while fewer than 12 bytes are in
         return None
     pos = 12
     while pos + 8 <= len(buffer):

@@ -113,13 +113,13 @@ class XinferenceTTSModel(XinferenceModelMixin, TTSModel):
                     raise bad_response(what, "the audio is empty")
                 yield audio
                 return
-            received = 0
             with client.stream_bytes(SPEECH, {**body, "stream": True}, what=what) as stream:
-                for chunk in stream:
-                    received += len(chunk)
-                    yield chunk
-            if not received:
-                raise bad_response(what, "the audio stream was empty")
+                chunks = iter(stream)
+                first = next(chunks, None)  # the stream never yields b"": None is no audio at all
+                if first is None:
+                    raise bad_response(what, "the audio stream was empty")
+                yield first
+                yield from chunks
         except InvokeServerUnavailableError as err:
             raise _streaming_unsupported(err, creds.model_uid) or err from None
 

@@ -131,3 +131,15 @@ def test_single_piece_needs_no_pool_and_its_stream_is_closed(pools):
     stream.close()
     assert closed == [True]
     assert pools == []
+
+
+def test_the_workers_carry_the_tts_name_an_operator_sees_in_a_thread_dump(pools):
+    # a stuck synthesis shows up by thread name in py-spy or faulthandler dumps (and the tests' timeout dump)
+    names = set()
+
+    def synthesise(piece):
+        names.add(threading.current_thread().name)
+        yield piece.encode()
+
+    list(synthesise_in_order(["p0", "p1", "p2"], synthesise, workers=2))
+    assert names and all(name.startswith("xinference-tts_") for name in names)
