@@ -77,6 +77,18 @@ CHAINS = {
         ),
         Fault.CONNECT,
     ),
+    "a chunked body that ended early": (
+        requests.exceptions.ChunkedEncodingError(u3.ProtocolError("Response ended prematurely")),
+        Fault.CUT_OFF,
+    ),
+    "a drop urllib3 reports after its own retries": (
+        _pool_error(u3.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+        Fault.DROPPED,
+    ),
+    "a protocol error without words": (
+        requests.exceptions.ConnectionError(u3.ProtocolError()),
+        Fault.CONNECT,
+    ),
     "no typed cause": (requests.exceptions.ConnectionError("something failed"), Fault.CONNECT),
     "not a connection failure": (requests.exceptions.InvalidURL("bad"), Fault.OTHER),
 }
