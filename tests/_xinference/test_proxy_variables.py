@@ -10,7 +10,7 @@ import responses
 from dify_plugin.errors.model import InvokeConnectionError
 
 from models._xinference.hints import proxy_hint
-from tests._xinference.client_support import client
+from tests._xinference.client_support import clear_proxy_settings, client
 
 PROXY = "http://proxy.example:3128"
 LAN = "http://192.168.1.10:9997"
@@ -18,9 +18,7 @@ LAN = "http://192.168.1.10:9997"
 
 @pytest.fixture(autouse=True)
 def _no_proxy_settings(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_settings(monkeypatch)
 
 
 def advice(variable: str, host: str = "192.168.1.10") -> str:

@@ -11,15 +11,14 @@ import urllib3.exceptions as u3
 from urllib3.connection import HTTPConnection
 
 from models._xinference.connection_faults import transport_error
+from tests._xinference.client_support import clear_proxy_settings
 
 URL = "http://xinference.test:9997"
 
 
 @pytest.fixture(autouse=True)
 def _no_proxy_settings(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_settings(monkeypatch)
 
 
 def raised(outer: Exception, inner: BaseException) -> Exception:
