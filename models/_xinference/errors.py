@@ -47,7 +47,7 @@ class HTTPStatusError(InvokeError):
     as well). Mixed in first: `class X(HTTPStatusError, InvokeBadRequestError)`.
     """
 
-    def __init__(self, message: str, *, status: int, detail: str = "") -> None:
+    def __init__(self, message: str, *, status: int, detail: str) -> None:
         super().__init__(message)
         self.args = (message,)  # InvokeError leaves args empty; tracebacks read them
         self.status_code = status
@@ -133,7 +133,8 @@ def _format_detail(detail: Any) -> str:
         for item in detail[:5]:
             if isinstance(item, dict):
                 loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-                parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
+                msg = str(item.get("msg", ""))
+                parts.append(f"{loc}: {msg}" if loc and msg else loc or msg)
             else:
                 parts.append(str(item))
         return squash("; ".join(parts))
@@ -170,7 +171,8 @@ def status_error(status: int, reason: str, detail: str, what: str, *, note: str 
     base = InvokeBadRequestError if fault else error_class_for_status(status)
     hint = fault or worker_down_hint(detail) or _HINTS.get(status)
     hint = hint or ("the server failed; see its log for details" if status >= 500 else "")
-    message = f"Xinference answered HTTP {status} {reason} to {what}: {detail}"
+    status_line = f"{status} {reason}" if reason else str(status)  # some gateways send no reason phrase
+    message = f"Xinference answered HTTP {status_line} to {what}: {detail}"
     if hint:
         message += f" — {hint}"
     message += note

@@ -24,7 +24,7 @@ def connect_hints(server_url: str) -> str:
 
 def docker_localhost_hint(server_url: str) -> str:
     parts = urlsplit(server_url)
-    host = (parts.hostname or "").lower()
+    host = parts.hostname  # lower-cased by urlsplit; None (no host) is not local either
     if host not in _LOCAL_HOSTS:
         return ""
     port = f":{parts.port}" if parts.port else ""
@@ -53,17 +53,15 @@ def proxy_hint(url: str, *, proxy_page: bool) -> str:
 
 def _proxy_variable(url: str) -> str:
     """The proxy variable used for `url`, or "" when none applies (unset, or exempted by NO_PROXY)."""
-    try:
-        if not requests.utils.get_environ_proxies(url):
-            return ""
-    except (ValueError, OSError):
+    # the same call sessions.py makes, unguarded, when it opens the session for this server URL
+    if not requests.utils.get_environ_proxies(url):
         return ""
-    scheme = urlsplit(url).scheme or "http"
+    scheme = urlsplit(url).scheme  # http or https: credentials.py refuses any other Server URL
     for name in (f"{scheme}_proxy", "all_proxy"):
         for spelled in (name.upper(), name):
             if os.environ.get(spelled):
                 return spelled
-    return f"{scheme.upper()}_PROXY"
+    return ""  # only another scheme's proxy is set (HTTPS_PROXY for an http:// server): not used here
 
 
 def _is_private_host(host: str) -> bool:

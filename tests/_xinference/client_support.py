@@ -22,3 +22,10 @@ def replay(mock, method, url, fixture):
         headers={k: v for k, v in headers.items() if k not in ("content-length", "content-type")},
         content_type=headers.get("content-type"),
     )
+
+
+def clear_proxy_settings(monkeypatch) -> None:
+    """No proxy variable of the daemon's environment, in either spelling, for the test at hand."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)

@@ -39,6 +39,15 @@ def _context(outer: Exception, inner: Exception) -> Exception:
     return outer
 
 
+def _caused(outer: Exception, *, cause: Exception, context: Exception) -> Exception:
+    """`raise outer from cause` while handling `context`."""
+    outer.__cause__ = cause
+    return _context(outer, context)
+
+
+_INNER = OSError("inner")  # reached twice: as an argument and as the context of the same error
+
+
 CHAINS = {
     "refused": (_pool_error(u3.NewConnectionError(_CONN, "[Errno 111] Connection refused")), Fault.CONNECT),
     "connect timeout": (
@@ -76,6 +85,26 @@ CHAINS = {
             _context(OSError("wrapped"), ConnectionRefusedError()),
         ),
         Fault.CONNECT,
+    ),
+    "a chunked body that ended early": (
+        requests.exceptions.ChunkedEncodingError(u3.ProtocolError("Response ended prematurely")),
+        Fault.CUT_OFF,
+    ),
+    "a drop urllib3 reports after its own retries": (
+        _pool_error(u3.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+        Fault.DROPPED,
+    ),
+    "a protocol error without words": (
+        requests.exceptions.ConnectionError(u3.ProtocolError()),
+        Fault.CONNECT,
+    ),
+    "a reset named as the cause, past a context that holds one error twice": (
+        _caused(
+            requests.exceptions.ConnectionError("failed"),
+            cause=ConnectionResetError(104, "reset"),
+            context=_context(OSError("wrapped", _INNER), _INNER),
+        ),
+        Fault.DROPPED,
     ),
     "no typed cause": (requests.exceptions.ConnectionError("something failed"), Fault.CONNECT),
     "not a connection failure": (requests.exceptions.InvalidURL("bad"), Fault.OTHER),

@@ -4,6 +4,7 @@ page from a proxy with its tags removed."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -114,3 +115,27 @@ def test_an_endless_error_page_is_quoted_from_its_first_64_kib():
     body = b"x" * (64 * 1024) + b"y" * (16 * 1024)
     detail = detail_for(500, body, "text/plain")
     assert detail.endswith("x" * 150) and "y" not in detail
+
+
+class EndlessPage(io.RawIOBase):
+    """An error body that does not end (a misrouted download): counts how much of it was read."""
+
+    def __init__(self) -> None:
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.bytes_read >= 16 * 2**20:  # the test's own end, far past what may be read
+            return 0
+        buffer[:] = b"x" * len(buffer)
+        self.bytes_read += len(buffer)
+        return len(buffer)
+
+
+def test_an_endless_error_page_is_read_only_as_far_as_it_is_quoted():
+    page = EndlessPage()
+    detail = detail_for(500, io.BufferedReader(page), "text/plain")
+    assert detail.endswith("x" * 150)
+    assert page.bytes_read <= 64 * 1024 + 16 * 1024  # the quoted 64 KiB and at most a read or two beyond
