@@ -32,6 +32,9 @@ _FLOAT_ONLY = frozenset({float})
 # estimate reaches it, and leave room for the [CLS]/[SEP]-style special tokens the model adds.
 _LIMIT_MARGIN = 0.9
 _SPECIAL_TOKENS = 2
+# The estimate never prices a character above 2 tokens (the most is a 4-byte letter, such as a rare
+# CJK character: 1.6), so a text of up to threshold / 2 characters need not be estimated.
+_MAX_TOKENS_PER_CHARACTER = 2
 
 
 def batches(items: Sequence[str], size: int) -> Iterator[tuple[int, list[str]]]:
@@ -53,7 +56,7 @@ def prepare_texts(
 ) -> list[str]:
     """Put the admin's query or document prefix (e.g. E5's "query: ") before every text."""
     prefix = creds.query_prefix if input_type == EmbeddingInputType.QUERY else creds.document_prefix
-    return [prefix + text for text in texts] if prefix else list(texts)
+    return [prefix + text for text in texts]  # an empty prefix leaves them as they are
 
 
 def task_for(creds: XinferenceCredentials, input_type: EmbeddingInputType) -> str:
@@ -87,8 +90,10 @@ def over_limit(texts: Sequence[str], limit: int | None) -> list[tuple[int, int]]
     threshold = limit * _LIMIT_MARGIN - _SPECIAL_TOKENS
     found = []
     for position, text in enumerate(texts):
-        # cheap pre-check: a text can hardly have more tokens than characters
-        if len(text) > threshold and (tokens := estimate_tokens(text)) > threshold:
+        if (
+            len(text) * _MAX_TOKENS_PER_CHARACTER > threshold
+            and (tokens := estimate_tokens(text)) > threshold
+        ):
             found.append((position, tokens))
     return found
 
@@ -102,7 +107,7 @@ def too_long_error(uid: str, limit: int, position: int, tokens: int, cause: str)
 
 
 def parse_vectors(data: Any, count: int, dimensions: int | None, what: str) -> list[list[float]]:
-    """The `count` vectors of an embeddings answer, in input order, each checked.
+    """The `count` (>= 1) vectors of an embeddings answer, in input order, each checked.
 
     `dimensions`: the length every vector must have (the description's, or the first vector's).
     """
@@ -121,8 +126,8 @@ def parse_vectors(data: Any, count: int, dimensions: int | None, what: str) -> l
         if ordered[index] is not None:
             raise bad_response(what, f"two embeddings came back for index {index}")
         ordered[index] = _vector(item.get("embedding"), index, what)
-    vectors = [v for v in ordered if v is not None]
-    expected = dimensions or (len(vectors[0]) if vectors else None)
+    vectors = [v for v in ordered if v is not None]  # all of them: `count` distinct indices in 0..count-1
+    expected = dimensions or len(vectors[0])
     for index, vector in enumerate(vectors):
         if len(vector) != expected:
             raise bad_response(
