@@ -69,8 +69,11 @@ class XinferenceClient:
         SCHEMA_TIMEOUT s); None while the server is down, so Dify's model list neither hangs nor breaks.
         `raise_authorization`: an invocation raises a rejected key instead of sending its request
         with the same key (Xinference counts every 401 towards banning the client's IP)."""
+        cached = self.cached_description()
+        if cached is not None:
+            return cached
         c = self.credentials
-        try:  # a cached description (or cached failure) is answered without a request
+        try:
             return self.quick(min(c.timeout, SCHEMA_TIMEOUT)).describe()
         except InvokeError as err:
             rejected = isinstance(err, InvokeAuthorizationError)
