@@ -52,3 +52,13 @@ def test_a_body_that_is_not_json_names_the_request(method, url, call):
         with pytest.raises(InvokeServerUnavailableError) as info:
             call(client())
     assert str(info.value) == "Xinference sent an unusable answer to the list: the body is not JSON: 'oops'"
+
+
+def test_a_model_list_that_is_not_json_names_the_model_list():
+    with responses.RequestsMock() as mock:
+        mock.get(SERVER + "/v1/models", body=b"oops", content_type="application/json")
+        with pytest.raises(InvokeServerUnavailableError) as info:
+            client().list_models()
+    assert str(info.value) == (
+        "Xinference sent an unusable answer to the list of running models: the body is not JSON: 'oops'"
+    )

@@ -212,3 +212,20 @@ def test_every_inference_request_says_when_the_model_was_relaunched(send):
         )
         with pytest.raises(InvokeServerUnavailableError, match="not the one the plugin knew"):
             send(c)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.stream_events("/v1/chat/completions", {}, what="chat on 'm'"),
+        lambda c: c.stream_bytes("/v1/chat/completions", {}, what="chat on 'm'"),
+    ],
+    ids=["events", "bytes"],
+)
+def test_a_stream_refused_with_a_status_names_the_request(send):
+    with responses.RequestsMock() as mock:
+        mock.post(CHAT, status=400, json={"detail": "bad things"})
+        with pytest.raises(
+            InvokeBadRequestError, match=r"^Xinference answered HTTP 400 Bad Request to chat on 'm': "
+        ):
+            send(client())
