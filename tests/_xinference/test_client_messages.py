@@ -229,3 +229,11 @@ def test_a_stream_refused_with_a_status_names_the_request(send):
             InvokeBadRequestError, match=r"^Xinference answered HTTP 400 Bad Request to chat on 'm': "
         ):
             send(client())
+
+
+def test_a_status_error_quoting_the_key_never_repeats_it():
+    with responses.RequestsMock() as mock:
+        mock.post(CHAT, status=400, json={"detail": f"header Authorization: Bearer {API_KEY} not allowed"})
+        with pytest.raises(InvokeBadRequestError) as info:
+            client(api_key=API_KEY).post_json("/v1/chat/completions", {}, what="chat")
+    assert API_KEY not in str(info.value) and "Bearer [API key] not allowed" in str(info.value)
