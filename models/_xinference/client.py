@@ -37,9 +37,9 @@ Form = tuple[dict[str, str], dict[str, tuple]]  # multipart: (fields, files)
 
 
 class XinferenceClient:
-    def __init__(self, credentials: XinferenceCredentials, session: requests.Session | None = None) -> None:
+    def __init__(self, credentials: XinferenceCredentials) -> None:
         self.credentials = credentials
-        self.session = session or sessions.pooled_session(credentials)
+        self.session = sessions.pooled_session(credentials)  # shared by every client of one server and key
         self.requests_sent = 0  # attempts on the wire, retries included (tests and benchmarks read it)
 
     @property
@@ -56,10 +56,10 @@ class XinferenceClient:
         return DESCRIPTIONS.get(self.cache_key, self._fetch_description)
 
     def quick(self, timeout: float) -> XinferenceClient:
-        """The same server, key and session, with no retries and a shorter timeout: for look-ups that
-        must not hold up what the admin is waiting for (schemas, the list of running models)."""
+        """The same server, key and (pooled) session, with no retries and a shorter timeout: for look-ups
+        that must not hold up what the admin is waiting for (schemas, the list of running models)."""
         update = {"max_retries": 0, "timeout": timeout}
-        return XinferenceClient(self.credentials.model_copy(update=update), self.session)
+        return XinferenceClient(self.credentials.model_copy(update=update))
 
     def cached_description(self) -> ModelDescription | None:
         return DESCRIPTIONS.peek(self.cache_key)

@@ -51,8 +51,8 @@ class SSEDecoder:
         return self._lines(self._text.decode(chunk))
 
     def flush(self) -> list[str]:
-        """End of stream: an event that was not closed by a blank line is incomplete, not returned."""
-        self._lines(self._text.decode(b"", final=True))
+        """End of stream: an event that was not closed by a blank line is incomplete, not returned.
+        Bytes of an unfinished UTF-8 character are left in the decoder: they cannot complete a line."""
         self._join_parts()
         if self._buffer:
             self._line(self._buffer)
@@ -104,8 +104,7 @@ class SSEDecoder:
                 return None
             data, self._data, self._data_chars = "\n".join(self._data), [], 0
             return data
-        if line.startswith(":"):
-            return None  # comment / keep-alive ping
+        # A `:` line is a comment (keep-alive ping): its field name is "", never "data".
         name, _, value = line.partition(":")
         if value.startswith(" "):
             value = value[1:]
@@ -115,7 +114,7 @@ class SSEDecoder:
         return None  # event:, id:, retry: carry nothing Xinference uses
 
 
-def _first_line_end(buffer: str, start: int = 0) -> tuple[str, int] | None:
+def _first_line_end(buffer: str, start: int) -> tuple[str, int] | None:
     """(line, index after its terminator) for the first complete line from `start`, or None."""
     lf = buffer.find("\n", start)
     cr = buffer.find("\r", start, lf if lf != -1 else len(buffer))
@@ -228,7 +227,7 @@ class EventStream(_OwnedResponse):
         error = event.get("error")
         if error:
             # Xinference reports failures after the 200 in-band: data: {"error": "<text>"}
-            text = error if isinstance(error, str) else json.dumps(error)[:300]
+            text = error if isinstance(error, str) else json.dumps(error)
             raise InvokeServerUnavailableError(
                 f"Xinference reported an error during {self.what}: {text[:300]}"
             )

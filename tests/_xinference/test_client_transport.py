@@ -101,6 +101,15 @@ def test_redirect_is_not_followed():
     assert "evil.test" in str(info.value) and API_KEY not in str(info.value)
 
 
+def test_redirect_of_an_inference_request_is_refused_the_same_way():
+    """A POST has no status to re-check a relaunch on (relaunch.py): the redirect error, nothing more."""
+    with responses.RequestsMock() as mock:
+        mock.post(CHAT, status=307, headers={"Location": "http://evil.test/v1/chat/completions"})
+        with pytest.raises(InvokeBadRequestError, match=r"redirect \(HTTP 307\) to http://evil.test/"):
+            client(api_key=API_KEY).post_json("/v1/chat/completions", {})
+        assert len(mock.calls) == 1
+
+
 def test_nan_is_refused_before_sending():
     with responses.RequestsMock(), pytest.raises(InvokeBadRequestError, match="Out of range float"):
         client().post_json("/v1/embeddings", {"x": float("nan")})
