@@ -49,10 +49,38 @@ def mutant_change(results: Path, name: str) -> tuple[str, str]:
     return "\n".join(old), "\n".join(new)
 
 
+def placed(original: str, change: tuple[str, str]) -> tuple[str, str] | None:
+    """The change as text found exactly once in the file, or None.
+
+    `mutmut show` prints a method dedented, except its docstring's continuation lines; so when the hunk
+    is not found as shown, try the lines that differ, with as little surrounding context as makes them
+    unique, at a method's or a nested function's indentation."""
+    if original.count(change[0]) == 1:
+        return change
+    old, new = change[0].split("\n"), change[1].split("\n")
+    same_head = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), 0)
+    same_tail = 0
+    while same_tail < min(len(old), len(new)) - same_head and old[-1 - same_tail] == new[-1 - same_tail]:
+        same_tail += 1
+    for context in range(max(same_head, same_tail) + 1):
+        start = max(0, same_head - context)
+        cut = max(0, same_tail - context)
+        for indent in ("", "    ", "        "):
+            was, now = (_indented(lines[start : len(lines) - cut], indent) for lines in (old, new))
+            if was and original.count(was) == 1:
+                return was, now
+    return None
+
+
+def _indented(lines: list[str], indent: str) -> str:
+    return "\n".join(indent + line if line.strip() else "" for line in lines)
+
+
 def try_one(source: Path, original: str, change: tuple[str, str], tests: list[str]) -> str:
-    old, new = change
-    if original.count(old) != 1:
+    found = placed(original, change)
+    if found is None:
         return "could not apply (the changed lines are not unique in the file)"
+    old, new = found
     source.write_text(original.replace(old, new, 1), encoding="utf-8")
     try:
         done = subprocess.run([*PYTEST, *tests], cwd=ROOT, capture_output=True, text=True, check=False)
