@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from dify_plugin.entities.model import AIModelEntity
+from dify_plugin.entities.model import AIModelEntity, FetchFrom
 from dify_plugin.entities.model.message import UserPromptMessage
 from dify_plugin.errors.model import InvokeBadRequestError
 
@@ -46,7 +46,8 @@ def test_every_schema_is_built_by_the_mixin(model_class):
 def test_a_schema_while_the_server_is_down_or_the_form_incomplete_is_the_fallback(model_class, credentials):
     schema = model_class(model_schemas=[]).get_customizable_model_schema("m", credentials)
     assert isinstance(schema, AIModelEntity)
-    assert schema.model == "m"
+    assert schema.model == "m" and schema.label.en_us == "m"  # Dify lists the model under its name
+    assert schema.fetch_from == FetchFrom.CUSTOMIZABLE_MODEL  # a model the admin added, not a preset
 
 
 def _rich_description(model_type: str) -> dict:
