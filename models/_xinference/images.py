@@ -66,7 +66,7 @@ def image_data_uri(content: str, what: str) -> str:
         raise _bad(
             what, "is not base64-encoded data; expected the base64 of a PNG, JPEG, GIF, WebP or BMP file"
         ) from None
-    image_format = sniff_format(raw[:16])
+    image_format = sniff_format(raw)
     if image_format is None:
         raise _bad(
             what,

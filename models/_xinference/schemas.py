@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from dify_plugin.entities import I18nObject
 from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelType
 from dify_plugin.entities.model.schema import ModelFeature, ParameterRule
 
@@ -21,9 +20,8 @@ def model_entity(
     features: list[ModelFeature] | None = None,
     parameter_rules: list[ParameterRule] | None = None,
 ) -> AIModelEntity:
-    return AIModelEntity(
+    return AIModelEntity(  # no label: the SDK labels an entity with its model name in every language
         model=model,
-        label=I18nObject(en_US=model),
         model_type=model_type,
         fetch_from=FetchFrom.CUSTOMIZABLE_MODEL,
         model_properties=properties,

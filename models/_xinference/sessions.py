@@ -213,10 +213,9 @@ def read_json(response: requests.Response, what: str, credentials: XinferenceCre
     body = read_body(response, what, credentials.server_url)
     try:
         return json.loads(body)
-    except ValueError:
-        kind = "an HTML page (is a proxy in the way?)" if "html" in content_type else "not JSON"
+    except ValueError:  # labelled JSON (an HTML page was refused above) or not labelled at all
         excerpt = body[:120].decode("utf-8", "replace")
-        raise redact(bad_response(what, f"the body is {kind}: {excerpt!r}"), credentials.api_key) from None
+        raise redact(bad_response(what, f"the body is not JSON: {excerpt!r}"), credentials.api_key) from None
 
 
 def encode_json(body: dict[str, Any], what: str) -> bytes:

@@ -48,7 +48,7 @@ def estimate_tokens(text: str) -> int:
         return max(1, round(_price(text)))
     step = len(text) // _WINDOWS
     sampled = sum(_price(text[i * step : i * step + _WINDOW]) for i in range(_WINDOWS))
-    return max(1, round(sampled * len(text) / (_WINDOWS * _WINDOW)))
+    return round(sampled * len(text) / (_WINDOWS * _WINDOW))  # >= 8: every piece costs >= 0.5
 
 
 def _price(text: str) -> float:

@@ -53,6 +53,18 @@ def test_engine_and_family_are_kept():
     assert d.engine == "Transformers" and d.family == "qwen2.5-instruct"
 
 
+def test_sizes_the_server_gives_as_zero_or_less_count_as_not_given():
+    """A 0 or negative context length would make every prompt "too long": the schema's defaults apply."""
+    sizes = {"model_type": "llm", "context_length": 0, "max_tokens": -1, "dimensions": "1"}
+    d = ModelDescription.from_json("uid", sizes)
+    assert (d.context_length, d.max_tokens, d.dimensions) == (None, None, 1)
+
+
+def test_fields_the_server_leaves_out_read_as_empty():
+    d = ModelDescription.from_json("uid", {})
+    assert (d.model_type, d.model_name, d.family, d.engine, d.abilities) == ("", "", "", "", frozenset())
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

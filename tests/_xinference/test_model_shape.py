@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import responses
-from dify_plugin.entities.model import AIModelEntity
+from dify_plugin.entities.model import AIModelEntity, FetchFrom, ModelType
 from dify_plugin.entities.model.message import UserPromptMessage
 from dify_plugin.errors.model import InvokeBadRequestError
 
@@ -46,7 +46,8 @@ def test_every_schema_is_built_by_the_mixin(model_class):
 def test_a_schema_while_the_server_is_down_or_the_form_incomplete_is_the_fallback(model_class, credentials):
     schema = model_class(model_schemas=[]).get_customizable_model_schema("m", credentials)
     assert isinstance(schema, AIModelEntity)
-    assert schema.model == "m"
+    assert schema.model == "m" and schema.label.en_us == "m"  # Dify lists the model under its name
+    assert schema.fetch_from == FetchFrom.CUSTOMIZABLE_MODEL  # a model the admin added, not a preset
 
 
 def _rich_description(model_type: str) -> dict:
@@ -103,3 +104,25 @@ def test_a_call_on_a_uid_relaunched_as_another_kind_says_so_before_any_request(m
             if isinstance(result, Iterator):  # the SDK's LLM and TTS answers are generators
                 list(result)
         assert [c.request.method for c in mock.calls] == ["GET"]  # the call itself was never sent
+
+
+def test_one_uid_added_as_two_types_or_under_two_names_gets_a_schema_of_each():
+    creds = raw_credentials(server_url=DOWN)
+    as_llm = XinferenceLargeLanguageModel(model_schemas=[]).get_customizable_model_schema("a", creds)
+    as_embedding = XinferenceTextEmbeddingModel(model_schemas=[]).get_customizable_model_schema("a", creds)
+    renamed = XinferenceTextEmbeddingModel(model_schemas=[]).get_customizable_model_schema("b", creds)
+    assert (as_llm.model_type, as_embedding.model_type) == (ModelType.LLM, ModelType.TEXT_EMBEDDING)
+    assert (as_embedding.model, renamed.model) == ("a", "b")
+
+
+def test_a_chat_goes_on_with_the_admins_settings_while_the_model_cannot_be_described():
+    with responses.RequestsMock() as mock:
+        mock.get(f"{SERVER}/v1/models/test-llm", status=500, json={"detail": "describe failed"})
+        mock.post(f"{SERVER}/v1/chat/completions", json=fixture_json("llm_05_chat_nonstream.json"))
+        chunks = list(
+            XinferenceLargeLanguageModel(model_schemas=[]).invoke(
+                "m", raw_credentials(), [UserPromptMessage(content="hi")], {}, stream=False
+            )
+        )
+    answer = fixture_json("llm_05_chat_nonstream.json")["choices"][0]["message"]["content"]
+    assert "".join(c.delta.message.content for c in chunks) == answer

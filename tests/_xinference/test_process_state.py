@@ -118,3 +118,12 @@ def test_reset_forgets_every_process_wide_store():
 def test_the_three_ttl_stores_share_the_one_map(store):
     holder = {"descriptions": DESCRIPTIONS, "schemas": SCHEMAS, "refusals": STREAMED_TOOLS_REFUSED}[store]
     assert isinstance(holder, TTLMap) or any(isinstance(v, TTLMap) for v in vars(holder).values())
+
+
+def test_credentials_equal_only_across_types_get_schemas_of_their_own():
+    """True == 1 == 1.0 in Python, but a switch stored as True and a number stored as 1 are different
+    forms: each gets its own schema."""
+    cache, built = SchemaCache(), []
+    for value in (True, 1, 1.0):
+        cache.get("llm", "m", {"k": value}, lambda value=value: built.append(value))
+    assert built == [True, 1, 1.0]

@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import responses
 
 from models._xinference.client import XinferenceClient
 from models._xinference.credentials import parse_credentials
@@ -64,10 +65,14 @@ def _recorder():
 
 
 @pytest.fixture
-def servers(monkeypatch):
+def clean_environment(monkeypatch):
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def servers(clean_environment):
     proxy, xinference = _recorder(), _recorder()
     yield proxy, xinference
     for server in (proxy, xinference):
@@ -104,6 +109,28 @@ def test_a_netrc_login_does_not_replace_the_api_key(monkeypatch, servers, tmp_pa
     monkeypatch.setenv("NETRC", str(netrc))
     list_models(xinference.url, api_key=API_KEY)
     assert xinference.seen[0][1]["Authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("environment", "verify"),
+    [
+        ({}, True),
+        ({"CURL_CA_BUNDLE": "/etc/curl-ca.pem"}, "/etc/curl-ca.pem"),
+        ({"REQUESTS_CA_BUNDLE": "/etc/requests-ca.pem"}, "/etc/requests-ca.pem"),
+        (
+            {"REQUESTS_CA_BUNDLE": "/etc/requests-ca.pem", "CURL_CA_BUNDLE": "/etc/curl.pem"},
+            "/etc/requests-ca.pem",
+        ),
+    ],
+)
+def test_verification_on_uses_the_daemons_ca_bundle(monkeypatch, clean_environment, environment, verify):
+    """As requests itself would: REQUESTS_CA_BUNDLE, else CURL_CA_BUNDLE, else its own CA store."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with responses.RequestsMock() as mock:
+        mock.get("https://xinference.test:9997/v1/models", json={"data": []})
+        list_models("https://xinference.test:9997", tls_verify=True)
+        assert mock.calls[0].request.req_kwargs["verify"] == verify
 
 
 # ---- on the wire ----------------------------------------------------------------------------------------

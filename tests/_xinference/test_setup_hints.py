@@ -203,6 +203,8 @@ def test_a_wrong_type_uid_lists_the_models_of_the_type_asked_for():
 def test_at_most_ten_are_named():
     message, _ = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", many_models(14))
     assert "'embed-9' (bge-9) and 4 more." in message and "embed-10" not in message
+    message, _ = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", many_models(10))
+    assert message.endswith("'embed-8' (bge-8), 'embed-9' (bge-9).")  # exactly ten: all named, no "more"
 
 
 def test_none_of_that_type_running():
@@ -225,3 +227,22 @@ def test_no_listing_when_the_timeout_is_already_spent(monkeypatch):
     message, paths = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", many_models(2))
     assert message.endswith("(see `xinference list`)")
     assert paths == ["/v1/models/nope"]  # the list is not even asked for
+
+
+def test_each_running_model_is_named_with_its_model_name_when_it_has_one():
+    listing = {"object": "list", "data": many_models(2)["data"] + [{"id": "bare", "model_type": "embedding"}]}
+    message, _ = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", listing)
+    assert message.endswith(
+        "Running Text Embedding models on this server (UID and model name): "
+        "'embed-0' (bge-0), 'embed-1' (bge-1), 'bare'."
+    )
+
+
+def test_half_a_second_left_of_the_timeout_is_still_enough_to_list(monkeypatch):
+    from models._xinference import base
+
+    clock = iter([0.0, 4.5])  # 0.5 s of the 5 s timeout left: the least the listing is tried with
+    monkeypatch.setattr(base, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    message, paths = validate(XinferenceTextEmbeddingModel(model_schemas=[]), "nope", many_models(1))
+    assert message.endswith("(UID and model name): 'embed-0' (bge-0).")
+    assert paths == ["/v1/models/nope", "/v1/models"]

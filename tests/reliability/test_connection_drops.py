@@ -14,6 +14,8 @@ from models._xinference.sessions import pooled_session
 from tests._xinference.client_support import client
 from tests.reliability.keepalive_server import ANSWER, KeepAliveServer
 
+pytestmark = pytest.mark.in_process  # loopback server threads, no plugin process: make test-fast runs it
+
 EMBED = {"model": "m", "input": ["x"]}
 
 

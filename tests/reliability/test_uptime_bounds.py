@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
+
 from models._xinference import sessions
 from models._xinference.credentials import parse_credentials
 from models._xinference.model_info import DescriptionCache, ModelDescription
 from models._xinference.schemas import SchemaCache
 from tests.helpers import raw_credentials
+
+pytestmark = pytest.mark.in_process  # no plugin process: run by make test-fast too
 
 
 def test_description_cache_keeps_at_most_max_entries_newest_first():

@@ -81,3 +81,44 @@ def test_default_limit_is_ten_megabytes_and_message_says_so():
     raw = b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024)
     with pytest.raises(InvokeBadRequestError, match=r"is 11\.0 MB; at most 10 MB per image"):
         image_data_uri(b64(raw), "the query (an image)")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (" \n", "is empty; expected the base64 of an image file."),
+        (
+            "data:application/pdf;base64,JVBERi0xLjcgYSBkb2N1bWVudCB3aXRoIGEgbG9uZyBuYW1l",
+            "is a data URI of another kind ('data:application/pdf;base64,JVBERi0xLjcg'…); "
+            "expected data:image/…;base64,.",
+        ),
+        (
+            "not base64!",
+            "is not base64-encoded data; expected the base64 of a PNG, JPEG, GIF, WebP or BMP file.",
+        ),
+        (
+            b64(b"%PDF-1.7 a document"),
+            "is not a PNG, JPEG, GIF, WebP or BMP image (it starts with 25 50 44 46 2d 31 2e 37); "
+            "convert it to one of these formats.",
+        ),
+        (
+            "data:image/png;base64,",
+            "is not a PNG, JPEG, GIF, WebP or BMP image (it starts with nothing); "
+            "convert it to one of these formats.",
+        ),
+    ],
+)
+def test_each_refusal_says_what_is_wrong_and_what_to_send(content, message):
+    """The whole message a knowledge-base admin reads: the item, its first bytes (at most 8), the fix."""
+    with pytest.raises(InvokeBadRequestError) as info:
+        image_data_uri(content, "item 3 (an image)")
+    assert str(info.value) == f"Item 3 (an image) {message}"
+
+
+def test_an_image_too_large_is_measured_in_megabytes_of_1024_kib():
+    raw = b"\x89PNG\r\n\x1a\n" + bytes(10_543_431 - 8)  # 10.055 MiB: 10.1 MB, not 10.0
+    with pytest.raises(InvokeBadRequestError) as info:
+        image_data_uri(b64(raw), "the query (an image)")
+    assert str(info.value) == (
+        "The query (an image) is 10.1 MB; at most 10 MB per image is sent. Use a smaller image."
+    )
