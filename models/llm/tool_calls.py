@@ -118,7 +118,7 @@ def parse_call(raw: str, tools: ToolSchemas | None = None) -> ToolCall | None:
         return make_tool_call(None, *xml) if xml else None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
         return None
-    arguments = value.get("arguments", value.get("parameters", {}))
+    arguments = value.get("arguments", value.get("parameters"))  # neither: None, sent as "{}"
     return make_tool_call(None, value["name"], arguments)
 
 
