@@ -95,12 +95,11 @@ class ToolMarkupFilter:
                 self._inside = False
 
     def flush(self) -> str:
-        """End of the answer: a call whose closing tag never came still counts if it parses."""
-        rest, self._buffer = self._buffer, ""
+        """End of the answer (nothing is fed after it): a call whose closing tag never came still
+        counts if it parses."""
         if self._inside:
-            self._inside = False
-            return self._take(rest, closed=False)
-        return rest
+            return self._take(self._buffer, closed=False)
+        return self._buffer
 
     def _take(self, raw: str, *, closed: bool) -> str:
         call = parse_call(raw, self._tools)
@@ -192,9 +191,8 @@ def tool_choice_from(kwarg: Any, parameters: Mapping[str, Any]) -> Any:
 
 
 def tool_choice_json(value: Any, tool_names: list[str]) -> str | dict[str, Any] | None:
-    """OpenAI's form of what Dify sent, or None (nothing sent, nothing to send, or no tools)."""
-    if not tool_names or value is None:
-        return None  # without tools, OpenAI-style servers refuse any tool_choice
+    """OpenAI's form of what Dify sent (with tools: chat_body asks only then, as OpenAI-style servers
+    refuse a tool_choice without tools), or None: nothing sent, or nothing it could mean."""
     if hasattr(value, "model_dump"):  # an SDK entity, whatever its class
         value = value.model_dump()
     if isinstance(value, str):
