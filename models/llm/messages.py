@@ -155,7 +155,7 @@ def _system_first(messages: list[dict[str, Any]], *, anywhere: bool) -> list[dic
     while lead < len(messages) and messages[lead]["role"] == "system":
         lead += 1
     moved = [m for m in messages[lead:] if m["role"] == "system"] if anywhere else []
-    if lead + len(moved) <= 1:
+    if not lead and not moved:  # no system message at all
         return messages
     system = [m["content"] for m in messages[:lead] + moved]
     rest = [m for m in messages[lead:] if not (anywhere and m["role"] == "system")]

@@ -34,12 +34,12 @@ class DaemonToolChoice(BaseModel):
     name: str | None = None
 
 
-def _invoke(tool_choice: Any) -> None:
+def _invoke(tool_choice: Any, params: dict[str, Any] | None = None) -> None:
     model()._invoke(
         "test-llm",
         creds(),
         [UserPromptMessage(content="Weather in Paris?")],
-        {},
+        params or {},
         [WEATHER_TOOL],
         None,
         False,
@@ -48,13 +48,13 @@ def _invoke(tool_choice: Any) -> None:
     )
 
 
-def _sent(tool_choice: Any) -> dict[str, Any]:
+def _sent(tool_choice: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
     DESCRIPTIONS.clear()
     SCHEMAS.clear()
     with responses.RequestsMock() as mock:
         add_description(mock)
         mock.post(CHAT_URL, **ANSWER)
-        _invoke(tool_choice)
+        _invoke(tool_choice, params)
         (body,) = sent_bodies(mock)
     return body
 
@@ -73,12 +73,18 @@ def test_every_shape_of_tool_choice_reaches_the_server_in_openai_form(dify, sent
     assert _sent(dify)["tool_choice"] == sent
 
 
+def test_a_tool_choice_model_parameter_counts_when_the_sdk_passes_no_keyword():
+    assert _sent(None, {"tool_choice": "required"})["tool_choice"] == "required"
+    assert _sent({"mode": "none"}, {"tool_choice": "required"})["tool_choice"] == "none"  # the keyword wins
+
+
 @pytest.mark.parametrize(
     "dify",
     [
         {"type": "function"},  # OpenAI's shape without its function
         {"type": "function", "function": "get_weather"},
         {"name": "get_weather"},  # no mode
+        {"mode": "function", "name": "get_weather"},  # a name, but no mode that forces it
         42,
     ],
 )
