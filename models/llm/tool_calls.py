@@ -236,7 +236,7 @@ def send_with_tool_choice[T](send: Callable[[dict[str, Any]], T], body: dict[str
         logger.warning(
             "%s: the server refused tool_choice %r (%s); sending the request again without it",
             what,
-            body.get("tool_choice"),
-            str(getattr(err, "detail", err))[:200],
+            body["tool_choice"],
+            err.detail[:200],  # refuses_tool_choice: an HTTPStatusError, whose detail is text
         )
         return send({k: v for k, v in body.items() if k != "tool_choice"})

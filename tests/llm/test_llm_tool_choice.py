@@ -3,13 +3,15 @@
 - Shapes: the daemon's `{"mode", "name"}`, OpenAI's, a bare tool name, Anthropic's `{"type": "tool",
   "name"}`, or an SDK entity (a newer dify_plugin passes a pydantic model). A choice that names no tool
   sent, or is malformed, is not forwarded and never breaks the request.
-- Refusals: tool_choice is dropped only when the server refuses *it*: an error that merely mentions
-  tool_choice (a busy server) or a refusal of something else (a too-long prompt) reaches Dify as it is,
-  and the request is not sent a second time without the admin's tool_choice.
+- Refusals: tool_choice is dropped only when the server refuses *it* (one warning in the log says so,
+  with the server's words cut at 200 characters): an error that merely mentions tool_choice (a busy
+  server, or vLLM's complaint about tools in a request that sent no tool_choice) or a refusal of
+  something else (a too-long prompt) reaches Dify as it is, and the request is not sent a second time.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -111,3 +113,31 @@ def test_an_error_that_is_no_refusal_of_tool_choice_is_not_retried_without_it(st
             _invoke({"mode": "required"})
         bodies = sent_bodies(mock)
     assert bodies and all(body["tool_choice"] == "required" for body in bodies)
+
+
+def test_a_request_without_tool_choice_is_not_retried_when_the_server_names_tool_choice():
+    vllm = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+    DESCRIPTIONS.clear()
+    SCHEMAS.clear()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        add_description(mock)
+        mock.post(CHAT_URL, status=400, json={"detail": vllm})
+        mock.post(CHAT_URL, **ANSWER)  # what a retry would get
+        with pytest.raises(InvokeBadRequestError, match="enable-auto-tool-choice"):
+            _invoke(None)
+        assert len(sent_bodies(mock)) == 1
+
+
+def test_the_retry_is_logged_once_with_the_servers_words_cut_at_200_characters(caplog):
+    detail = "Forced tool_choice is not supported by the transformers engine. " + "x" * 300
+    DESCRIPTIONS.clear()
+    SCHEMAS.clear()
+    with responses.RequestsMock() as mock, caplog.at_level(logging.WARNING, logger="models.llm.tool_calls"):
+        add_description(mock)
+        mock.post(CHAT_URL, status=400, json={"detail": detail})
+        mock.post(CHAT_URL, **ANSWER)
+        _invoke({"mode": "required"})
+    assert caplog.messages == [
+        f"chat with model 'test-llm': the server refused tool_choice 'required' ({detail[:200]}); "
+        "sending the request again without it"
+    ]
