@@ -58,7 +58,7 @@ def chat_messages(prompt_messages: Sequence[PromptMessage], profile: LLMProfile)
                 entry["reasoning_content"] = reasoning
             messages.append(entry)
         elif isinstance(message, ToolPromptMessage):
-            name = message.name or tool_names.get(message.tool_call_id, "")
+            name = message.name or tool_names.get(message.tool_call_id)
             text, files = split_tool_result(message, profile, _part)
             tool_files += files
             entry = {"role": role, "tool_call_id": message.tool_call_id, "content": text}

@@ -1,6 +1,10 @@
-"""Files returned by tools over several agent rounds: each round's files follow that round's tool
-results, in their own user message, before the model's next turn; no round's files are lost or
-carried into a later round."""
+"""Tool results across agent rounds and a trimmed history.
+
+- Files returned by tools: each round's files follow that round's tool results, in their own user
+  message, before the model's next turn; no round's files are lost or carried into a later round.
+- A tool result whose call is no longer in the history (Dify's memory window cut it) and that has no
+  name of its own is sent without a `name`, never with an empty one.
+"""
 
 from __future__ import annotations
 
@@ -53,3 +57,11 @@ def test_each_rounds_files_follow_its_own_tool_results():
     assert sent[5]["content"] == "[image second.png: attached in the next message]"
     assert sent[6] == _files(1)
     assert sent[7] == {"role": "user", "content": "And now?"}
+
+
+def test_a_tool_result_whose_call_was_trimmed_from_the_history_is_sent_without_a_name():
+    messages = [
+        ToolPromptMessage(content="21°C", tool_call_id="call_gone"),
+        UserPromptMessage(content="So, warm?"),
+    ]
+    assert sent_messages(messages)[0] == {"role": "tool", "tool_call_id": "call_gone", "content": "21°C"}
