@@ -58,7 +58,7 @@ def chat_messages(prompt_messages: Sequence[PromptMessage], profile: LLMProfile)
                 entry["reasoning_content"] = reasoning
             messages.append(entry)
         elif isinstance(message, ToolPromptMessage):
-            name = message.name or tool_names.get(message.tool_call_id, "")
+            name = message.name or tool_names.get(message.tool_call_id)
             text, files = split_tool_result(message, profile, _part)
             tool_files += files
             entry = {"role": role, "tool_call_id": message.tool_call_id, "content": text}
@@ -155,7 +155,7 @@ def _system_first(messages: list[dict[str, Any]], *, anywhere: bool) -> list[dic
     while lead < len(messages) and messages[lead]["role"] == "system":
         lead += 1
     moved = [m for m in messages[lead:] if m["role"] == "system"] if anywhere else []
-    if lead + len(moved) <= 1:
+    if not lead and not moved:  # no system message at all
         return messages
     system = [m["content"] for m in messages[:lead] + moved]
     rest = [m for m in messages[lead:] if not (anywhere and m["role"] == "system")]

@@ -126,8 +126,8 @@ def _find_json(text: str) -> tuple[Any, str | None]:
 
 
 def _top_level_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
-    if schema is None:
-        return None if isinstance(value, dict) else f"it is a JSON {_json_type(value)}, not an object"
+    if schema is None:  # _find_json finds an object or an array
+        return None if isinstance(value, dict) else "it is a JSON array, not an object"
     wanted = schema.get("type")
     if isinstance(wanted, str) and wanted in _TYPES and not isinstance(value, _TYPES[wanted]):
         return f"it is a JSON {_json_type(value)}, but the schema asks for an {wanted}"

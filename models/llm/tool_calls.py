@@ -95,12 +95,11 @@ class ToolMarkupFilter:
                 self._inside = False
 
     def flush(self) -> str:
-        """End of the answer: a call whose closing tag never came still counts if it parses."""
-        rest, self._buffer = self._buffer, ""
+        """End of the answer (nothing is fed after it): a call whose closing tag never came still
+        counts if it parses."""
         if self._inside:
-            self._inside = False
-            return self._take(rest, closed=False)
-        return rest
+            return self._take(self._buffer, closed=False)
+        return self._buffer
 
     def _take(self, raw: str, *, closed: bool) -> str:
         call = parse_call(raw, self._tools)
@@ -118,7 +117,7 @@ def parse_call(raw: str, tools: ToolSchemas | None = None) -> ToolCall | None:
         return make_tool_call(None, *xml) if xml else None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
         return None
-    arguments = value.get("arguments", value.get("parameters", {}))
+    arguments = value.get("arguments", value.get("parameters"))  # neither: None, sent as "{}"
     return make_tool_call(None, value["name"], arguments)
 
 
@@ -192,9 +191,8 @@ def tool_choice_from(kwarg: Any, parameters: Mapping[str, Any]) -> Any:
 
 
 def tool_choice_json(value: Any, tool_names: list[str]) -> str | dict[str, Any] | None:
-    """OpenAI's form of what Dify sent, or None (nothing sent, nothing to send, or no tools)."""
-    if not tool_names or value is None:
-        return None  # without tools, OpenAI-style servers refuse any tool_choice
+    """OpenAI's form of what Dify sent (with tools: chat_body asks only then, as OpenAI-style servers
+    refuse a tool_choice without tools), or None: nothing sent, or nothing it could mean."""
     if hasattr(value, "model_dump"):  # an SDK entity, whatever its class
         value = value.model_dump()
     if isinstance(value, str):
@@ -238,7 +236,7 @@ def send_with_tool_choice[T](send: Callable[[dict[str, Any]], T], body: dict[str
         logger.warning(
             "%s: the server refused tool_choice %r (%s); sending the request again without it",
             what,
-            body.get("tool_choice"),
-            str(getattr(err, "detail", err))[:200],
+            body["tool_choice"],
+            err.detail[:200],  # refuses_tool_choice: an HTTPStatusError, whose detail is text
         )
         return send({k: v for k, v in body.items() if k != "tool_choice"})

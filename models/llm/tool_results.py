@@ -13,25 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dify_plugin.entities.model.message import (
-    AudioPromptMessageContent,
-    DocumentPromptMessageContent,
-    ImagePromptMessageContent,
-    PromptMessage,
-    TextPromptMessageContent,
-    VideoPromptMessageContent,
-)
+from dify_plugin.entities.model.message import PromptMessage, TextPromptMessageContent
 
 from models.llm.schema import LLMProfile
 
 PartJson = Callable[[Any, LLMProfile], dict[str, Any]]
 
-_KINDS = (
-    (ImagePromptMessageContent, "image", "vision"),
-    (VideoPromptMessageContent, "video", "video"),
-    (AudioPromptMessageContent, "audio", "audio"),
-    (DocumentPromptMessageContent, "document", "document"),
-)
+# a file part's type (the SDK's content union: text and these four) -> the LLMProfile switch that reads it
+_ABILITY = {"image": "vision", "video": "video", "audio": "audio", "document": "document"}
 
 
 def split_tool_result(
@@ -47,9 +36,9 @@ def split_tool_result(
         if isinstance(part, TextPromptMessageContent):
             texts.append(part.data)
             continue
-        kind, readable = _kind(part, profile)
-        name = f" {part.filename}" if getattr(part, "filename", "") else ""
-        if readable:
+        kind = part.type.value
+        name = f" {part.filename}" if part.filename else ""  # every file part has one, "" by default
+        if getattr(profile, _ABILITY[kind]):
             files.append(part_json(part, profile))
             texts.append(f"[{kind}{name}: attached in the next message]")
         else:
@@ -61,10 +50,3 @@ def files_message(files: list[dict[str, Any]]) -> dict[str, Any]:
     """The user message that hands the tool results' files to the model."""
     intro = {"type": "text", "text": "Files returned by the tool calls above:"}
     return {"role": "user", "content": [intro, *files]}
-
-
-def _kind(part: Any, profile: LLMProfile) -> tuple[str, bool]:
-    for cls, kind, flag in _KINDS:
-        if isinstance(part, cls):
-            return kind, bool(getattr(profile, flag))
-    return "file", False  # not reached: the SDK's content union is text and the four kinds above

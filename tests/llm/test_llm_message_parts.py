@@ -161,3 +161,10 @@ def test_text_parts_of_a_system_message_are_sent_joined_as_written():
     )
     sent = sent_messages([system, UserPromptMessage(content="Hi")])
     assert sent[0] == {"role": "system", "content": "Be brief. Answer in French."}
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_user_message_is_sent_as_empty_text(empty):
+    # a workflow LLM node whose user prompt is an empty variable
+    sent = sent_messages([SystemPromptMessage(content="Be brief."), UserPromptMessage(content=empty)])
+    assert sent == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": ""}]
