@@ -93,3 +93,11 @@ def test_thinking_switch_only_for_hybrid_models():
         add_description(mock, "test-llm")
         assert rules(schema("test-reasoning"))["enable_thinking"].type.value == "boolean"
         assert "enable_thinking" not in rules(schema("test-llm"))
+
+
+@pytest.mark.parametrize(("context", "default"), [(32768, 2048), (2049, 2048), (1024, 1024)])
+def test_max_tokens_defaults_to_2048_or_the_whole_context_when_smaller(context, default):
+    with responses.RequestsMock() as mock:
+        add_description(mock, context_length=context)
+        found = rules(schema())
+    assert (found["max_tokens"].default, found["max_tokens"].max) == (default, context)
