@@ -10,6 +10,7 @@ import responses
 from dify_plugin.errors.model import InvokeBadRequestError
 
 from models._xinference.process_state import reset_process_state
+from models.llm.reasoning_request import reasoning_effort_kwargs
 from tests.llm.support import add_description, creds, hello, invoke, model
 
 EXTRA = "the Extra request body parameter"
@@ -45,3 +46,10 @@ def test_a_parameter_that_cannot_be_sent_is_refused_with_what_to_do(params, dire
                 invoke(params=params)
         assert [c.request.method for c in mock.calls] == ["GET"]  # nothing was sent to the model
     assert str(refused.value) == message
+
+
+def test_a_reasoning_effort_the_model_does_not_take_is_left_out_not_refused():
+    """A level copied with a workflow from another model: the model's own default applies."""
+    assert reasoning_effort_kwargs("qwen2.5-instruct", {"reasoning_effort": "high"}) == {}
+    assert reasoning_effort_kwargs("gpt-oss", {"reasoning_effort": "max"}) == {}
+    assert reasoning_effort_kwargs("GLM-5.2", {"reasoning_effort": "max"}) == {"reasoning_effort": "max"}

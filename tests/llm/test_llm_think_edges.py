@@ -1,15 +1,26 @@
 """Think blocks at their edges: an answer cut inside the closing tag, an answer that quotes the tag, a
-second reasoning block, blank deltas after an empty block, and server-split reasoning with thinking on."""
+second reasoning block, blank deltas after an empty block, server-split reasoning with thinking on, and
+think tags a user wrote."""
 
 from __future__ import annotations
 
 import pytest
 import responses
+from dify_plugin.entities.model.message import UserPromptMessage
 
 from models._xinference.process_state import reset_process_state
 from models.llm.reasoning import ThinkWrapper
 from tests.helpers import fixture_json
-from tests.llm.support import CHAT_URL, add_description, add_stream, chunk, content, invoke, sse
+from tests.llm.support import (
+    CHAT_URL,
+    add_description,
+    add_stream,
+    chunk,
+    content,
+    invoke,
+    sent_bodies,
+    sse,
+)
 
 HELLO = "Hello! I am a tiny test model."
 ALWAYS_THINKS = {"model_ability": ["generate", "chat", "reasoning"]}  # a QwQ / R1-distill description
@@ -95,3 +106,19 @@ def test_server_split_reasoning_with_thinking_on_keeps_the_content_as_answer():
     """With the switch on, plain content would open an inline block: after reasoning_content it must not."""
     shown = chat("reasoning_A10_chat_default_stream_raw_sse.txt", params={"enable_thinking": True})
     assert shown == "<think>\nThe user greets me.\n</think>\n\n" + HELLO
+
+
+# ---- think tags the user wrote ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["Kimi-K2.5", "qwen3"])
+def test_think_tags_in_a_user_message_are_sent_as_written(family):
+    """Only assistant messages carry reasoning: a user who quotes the tags is not rewritten."""
+    quoted = "Why does <think>\nplan\n</think> appear in your answers?"
+    reset_process_state()
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm", model_family=family)
+        mock.post(CHAT_URL, json=fixture_json("llm_05_chat_nonstream.json"))
+        invoke("test-llm", [UserPromptMessage(content=quoted)], stream=False)
+        (sent,) = sent_bodies(mock)
+    assert sent["messages"] == [{"role": "user", "content": quoted}]
