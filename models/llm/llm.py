@@ -129,18 +129,17 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
                 what,
             )
         if stream:
-            return self._stream(model, credentials, prompt_messages, tools, answer)
+            return self._stream(model, prompt_messages, tools, answer)
         return XinferenceLLMResult(
             model=model,
             message=AssistantPromptMessage(content=answer.text, tool_calls=answer.tool_calls),
-            usage=self._usage(model, credentials, prompt_messages, tools, answer),
+            usage=self._usage(prompt_messages, tools, answer),
             finish_reason=answer.finish_reason,
         )
 
     def _stream(
         self,
         model: str,
-        credentials: dict,
         prompt_messages: list[PromptMessage],
         tools: list[PromptMessageTool] | None,
         answer: Answer,
@@ -152,7 +151,7 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
             for piece in answer:
                 yield result_chunk(model, index, piece)
                 index += 1
-            usage = self._usage(model, credentials, prompt_messages, tools, answer)
+            usage = self._usage(prompt_messages, tools, answer)
             yield result_chunk(
                 model,
                 index,
@@ -170,8 +169,6 @@ class XinferenceLargeLanguageModel(XinferenceModelMixin, LargeLanguageModel):
 
     def _usage(
         self,
-        model: str,
-        credentials: dict,
         prompt_messages: Sequence[PromptMessage],
         tools: Sequence[PromptMessageTool] | None,
         answer: Answer,
@@ -220,7 +217,7 @@ def _answer(
         return CompletionStream(client.stream_events(path, body, what=what, require_done=False))
     refusal_key = (client.credentials.server_url, client.credentials.model_uid)
     blocking = {"chat": True, "stream": False, "tools": tools, "thinks": thinks}
-    if tools is not None and STREAMED_TOOLS_REFUSED.get(refusal_key, False):
+    if tools is not None and STREAMED_TOOLS_REFUSED.get(refusal_key):
         return _answer(client, path, blocking_body(body), what=what, **blocking)
     try:
         events = client.stream_events(path, body, what=what, require_done=True)

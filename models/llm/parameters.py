@@ -38,9 +38,7 @@ def _i18n(text: Text) -> I18nObject:
 
 
 def _rule(name: str, kind: ParameterType, label: Text, help_text: Text, **limits: Any) -> ParameterRule:
-    return ParameterRule(
-        name=name, label=_i18n(label), type=kind, help=_i18n(help_text), required=False, **limits
-    )
+    return ParameterRule(name=name, label=_i18n(label), type=kind, help=_i18n(help_text), **limits)
 
 
 # name, type, label, help, limits (max_tokens gets its maximum from the context size)

@@ -113,21 +113,17 @@ class InlineThink:
         return held
 
     def feed(self, content: str) -> Pieces:
-        if self._state == "answer":
-            return "", self._answer(content)
-        self._held += content
+        self._held += content  # in the answer state nothing is held: _reasoning hands it all on
         if self._state == "start" and not self._decide():
             return "", ""
         return self._reasoning()
 
     def close(self) -> Pieces:
-        """End of the answer. An unclosed block was all reasoning (as Xinference's parser reads it)."""
-        held, self._held = self._held, ""
+        """End of the answer (nothing is fed after it): what is still held back, a possible tag start.
+        An unclosed block was all reasoning (as Xinference's parser reads it)."""
         if self._state == "reasoning":
-            self._state = "answer"
-            return held, ""
-        self._state = "answer"
-        return "", held
+            return self._held, ""
+        return "", self._held
 
     def _decide(self) -> bool:
         """At the start: is this reasoning or the answer? False while it cannot be told yet."""

@@ -91,9 +91,7 @@ class CompletionStream:
 class ChatStream(CompletionStream):
     """A /v1/chat/completions stream: content, reasoning_content and tool_calls deltas."""
 
-    def __init__(
-        self, events: EventStream, *, tools: ToolSchemas | None, expect_reasoning: bool = False
-    ) -> None:
+    def __init__(self, events: EventStream, *, tools: ToolSchemas | None, expect_reasoning: bool) -> None:
         super().__init__(events)
         self._think = ThinkWrapper()
         self._inline = InlineThink(expect_reasoning=expect_reasoning)
@@ -116,13 +114,13 @@ class ChatStream(CompletionStream):
             reasoning, content = self._inline.feed(content)
         return self._show_parts(reasoning, content, ends_reasoning=bool(call_deltas))
 
-    def _show_parts(self, reasoning: str, content: str, *, ends_reasoning: bool = False) -> str:
+    def _show_parts(self, reasoning: str, content: str, *, ends_reasoning: bool) -> str:
         if content and self._markup:
             content = self._markup.feed(content)
         return self._think.feed(reasoning, content, ends_reasoning=ends_reasoning)
 
     def _end(self) -> str:
-        shown = self._show_parts(*self._inline.close())
+        shown = self._show_parts(*self._inline.close(), ends_reasoning=True)  # the block ends with the answer
         rest = self._markup.flush() if self._markup else ""
         self.tool_calls = self._calls.complete() + (self._markup.calls if self._markup else [])
-        return shown + self._think.close() + rest
+        return shown + rest

@@ -21,6 +21,7 @@ from tests.llm.support import add_description
         (["chat", "tools"], "Transformers", [*TOOLS, F.STRUCTURED_OUTPUT]),
         (["chat", "vision"], "Transformers", [F.VISION, F.STRUCTURED_OUTPUT]),
         (["chat", "audio"], "Transformers", [F.AUDIO, F.STRUCTURED_OUTPUT]),
+        (["chat", "video"], "Transformers", [F.VIDEO, F.STRUCTURED_OUTPUT]),
         (["chat", "omni"], "Transformers", [F.VISION, F.VIDEO, F.AUDIO, F.STRUCTURED_OUTPUT]),
         (["chat"], "vLLM", [F.STRUCTURED_OUTPUT]),
         (["chat"], "SGLang", [F.STRUCTURED_OUTPUT]),
@@ -93,3 +94,20 @@ def test_thinking_switch_only_for_hybrid_models():
         add_description(mock, "test-llm")
         assert rules(schema("test-reasoning"))["enable_thinking"].type.value == "boolean"
         assert "enable_thinking" not in rules(schema("test-llm"))
+
+
+@pytest.mark.parametrize(("context", "default"), [(32768, 2048), (2049, 2048), (1024, 1024)])
+def test_max_tokens_defaults_to_2048_or_the_whole_context_when_smaller(context, default):
+    with responses.RequestsMock() as mock:
+        add_description(mock, context_length=context)
+        found = rules(schema())
+    assert (found["max_tokens"].default, found["max_tokens"].max) == (default, context)
+
+
+def test_a_generate_only_model_gets_no_reasoning_effort_even_in_a_family_that_reads_it():
+    """/v1/completions renders no chat template, so no template would read the level."""
+    with responses.RequestsMock() as mock:
+        add_description(mock, "test-llm-base", model_family="gpt-oss")
+        add_description(mock, "test-llm", model_family="gpt-oss")
+        assert "reasoning_effort" not in rules(schema("test-llm-base"))
+        assert rules(schema("test-llm"))["reasoning_effort"].options == ["low", "medium", "high"]
