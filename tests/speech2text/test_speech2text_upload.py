@@ -30,8 +30,13 @@ def named(name):
 # run, and a second run in the same process (mutmut's) would upload nothing
 @pytest.mark.parametrize(
     "make_file",
-    [lambda: io.BytesIO(AUDIO), lambda: named(None), lambda: named(""), lambda: named(7)]
-    + [lambda: named("/tmp/tmpab12cd")],
+    [
+        lambda: io.BytesIO(AUDIO),
+        lambda: named(None),
+        lambda: named(""),
+        lambda: named(7),
+        lambda: named("/tmp/tmpab12cd"),
+    ],
     ids=["no name attribute", "name None", "empty name", "descriptor number", "no suffix"],
 )
 def test_an_upload_without_a_usable_name_goes_out_as_audio_mp3_of_unknown_type(make_file):
