@@ -17,7 +17,7 @@ from dify_plugin.entities.model.message import (
     ToolPromptMessage,
     UserPromptMessage,
 )
-from dify_plugin.errors.model import InvokeBadRequestError, InvokeServerUnavailableError
+from dify_plugin.errors.model import InvokeBadRequestError
 
 from models.llm.messages import completion_prompt
 from models.llm.request import completion_body
@@ -167,18 +167,6 @@ def test_completion_mode_blocking_answer_from_the_generate_only_model():
     )
     assert result.delta.finish_reason == "length"
     assert (result.delta.usage.prompt_tokens, result.delta.usage.completion_tokens) == (7, 16)
-
-
-def test_a_completion_answer_without_choices_is_an_error_naming_the_call():
-    with responses.RequestsMock() as mock:
-        add_description(mock, "test-llm-base")
-        mock.post(COMPLETIONS_URL, json={"object": "text_completion", "choices": []})
-        with pytest.raises(InvokeServerUnavailableError) as failed:
-            invoke("test-llm-base", stream=False)
-    assert str(failed.value) == (
-        "Xinference sent an unusable answer to completion with model 'test-llm-base': "
-        "the answer has no choices"
-    )
 
 
 def test_completion_prompt_renders_a_conversation_as_a_transcript():
