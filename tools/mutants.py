@@ -90,10 +90,10 @@ def _patterns(only: list[str]) -> list[str]:
 
 
 def _survivors() -> list[str]:
-    """The last run's survivors and timeouts (a timeout may have been another run's stray signal before
-    tools/mutmut_guarded.py: worth a second look)."""
+    """The last run's survivors, timeouts and other outcomes (a timeout may have been another run's stray
+    signal before tools/mutmut_guarded.py; "no tests" may be stale since tests were added)."""
     results = _results().values()
-    return [name for counts in results for key in ("_names", "_timeouts") for name in counts.get(key, [])]
+    return [name for counts in results for key in ("_names", "_unsettled") for name in counts.get(key, [])]
 
 
 def _results() -> dict[str, Counter]:
@@ -107,8 +107,8 @@ def _results() -> dict[str, Counter]:
         for name, code in codes.items():
             status = "not run" if code is None else STATUS.get(code, "other")
             counts[status] += 1
-            if status in ("survived", "timeout"):
-                key = "_names" if status == "survived" else "_timeouts"
+            if status in ("survived", "timeout", "other"):
+                key = "_names" if status == "survived" else "_unsettled"
                 counts.setdefault(key, [])  # type: ignore[arg-type]
                 counts[key].append(name)  # type: ignore[union-attr]
         if codes:
@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="parallel mutant runs (default 1: shared CPU)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary")
     parser.add_argument(
-        "--survivors", action="store_true", help="re-test only the last run's survivors and timeouts"
+        "--survivors",
+        action="store_true",
+        help="re-test only the last run's survivors, timeouts and other outcomes",
     )
     args = parser.parse_args(argv)
     code = 0
