@@ -26,7 +26,10 @@ CREDS = parse_credentials(raw_credentials(api_key=API_KEY))
 
 class _Body:
     """A body as urllib3 streams it: `chunks`, then `fault` raised; endless (`amt` bytes a read) when
-    `chunks` is None — reading such a body "to the end" never ends."""
+    `chunks` is None — reading such a body "to the end" never ends. A reader that goes on past
+    `ENDLESS_GUARD` bytes fails the test instead of filling memory (the tests' caps are far below it)."""
+
+    ENDLESS_GUARD = 64 * MIB
 
     def __init__(self, chunks: list[bytes] | None, fault: Exception | None = None) -> None:
         self.chunks, self.fault, self.closed = chunks, fault, False
@@ -34,8 +37,11 @@ class _Body:
     def stream(self, amt=None, decode_content=True):
         if self.chunks is None:
             assert amt, "an endless body read to its end"
-            while True:
+            for _ in range(self.ENDLESS_GUARD // amt):
                 yield b" " * amt
+            raise AssertionError(
+                f"{self.ENDLESS_GUARD // MIB} MiB of an endless body read: no cap stopped it"
+            )
         yield from self.chunks
         if self.fault is not None:
             raise self.fault

@@ -39,6 +39,23 @@ def test_401_is_never_retried():
         assert len(mock.calls) == 1 and c.requests_sent == 1
 
 
+@pytest.mark.parametrize("status", [400, 404, 500, 503])
+def test_a_status_that_is_not_retried_is_sent_once(status):
+    """Guarded: a client that looped on a refusal would send it forever; the fourth send fails the test."""
+    sent = []
+
+    def answer(request):
+        sent.append(request)
+        assert len(sent) <= 3, "a refused request sent again and again"
+        return status, {}, json.dumps({"detail": "refused"})
+
+    with responses.RequestsMock() as mock:
+        mock.add_callback("POST", CHAT, callback=answer, content_type="application/json")
+        with pytest.raises(Exception, match="refused") as info:
+            client(max_retries="5").post_json("/v1/chat/completions", {})
+    assert type(info.value).__name__.startswith("Invoke") and len(sent) == 1
+
+
 def test_503_with_retry_after_is_retried_then_succeeds():
     with responses.RequestsMock() as mock:
         mock.post(CHAT, status=503, json={"detail": "Model is loading"}, headers={"Retry-After": "30"})

@@ -10,7 +10,8 @@ same kept-alive connection is the server's `on_reuse` mode:
 - "reset_mid_answer": the handler starts the answer (status, headers, part of the body), then resets;
 - "answer": a normal answer.
 A fresh connection's first request is answered unless `on_fresh` says "reset_before_answer".
-`handled` counts the requests that reached the handler; `dropped` the ones closed unread.
+`handled` counts the requests that reached the handler; `dropped` the ones closed unread; `connections`
+the connections accepted. `delay` (s) holds every answer back, so that concurrent calls overlap.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ANSWER = {"object": "list", "data": [{"index": 0, "object": "embedding", "embedding": [0.5, 0.25]}]}
@@ -44,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.owner  # type: ignore[attr-defined]
 
     def handle(self) -> None:
+        self.owner.count("connections")
         self.close_connection = True
         self.reused = False
         self.handle_one_request()
@@ -59,6 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         self.owner.count("handled")
+        time.sleep(self.owner.delay)
         mode = self.owner.on_reuse if self.reused else self.owner.on_fresh
         if mode == "reset_before_answer":
             self.close_connection = True
@@ -77,14 +81,20 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
 
+class _Listener(ThreadingHTTPServer):
+    request_queue_size = 64  # the default 5 would refuse a burst of concurrent calls with resets
+
+
 class KeepAliveServer:
     def __init__(self, on_reuse: str = "answer", on_fresh: str = "answer") -> None:
         self.on_reuse = on_reuse
         self.on_fresh = on_fresh
         self.handled = 0
         self.dropped = 0
+        self.connections = 0
+        self.delay = 0.0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _Listener(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
