@@ -173,7 +173,7 @@ class XinferenceTextEmbeddingModel(XinferenceModelMixin, TextEmbeddingModel):
                 raise emb.too_long_error(uid, limit, offset + position, tokens, cause) from None
             raise
         vectors = emb.parse_vectors(data, len(batch), dimensions, what)
-        # 0 for real text means the engine does not count: estimate rather than bill nothing
+        # no count from the server (none, or 0): estimate rather than bill nothing
         used = emb.usage_tokens(data) or sum(estimate_tokens(t) for t in batch)
         return vectors, used
 

@@ -199,12 +199,12 @@ def _decode_base64(value: str, index: int, what: str) -> list[float]:
 
 def usage_tokens(data: Mapping[str, Any]) -> int | None:
     """The server's token count for the request (an answer `parse_vectors` accepted), or None if it
-    reported none."""
+    reported none. 0 counts as none: some engines report 0 for real text, and nothing is free to embed."""
     usage = data.get("usage")
     if not isinstance(usage, Mapping):
         return None
     for key in ("prompt_tokens", "total_tokens"):
         value = usage.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return None

@@ -254,8 +254,22 @@ def test_usage_is_free_in_usd_with_the_latency_of_this_call():
 
 @pytest.mark.parametrize(
     ("usage", "tokens"),
-    [({"prompt_tokens": 5, "total_tokens": 9}, 5), ({"total_tokens": 7}, 7), ({"prompt_tokens": True}, None)],
-    ids=["prompt tokens first", "total tokens alone", "not a count"],
+    [
+        ({"prompt_tokens": 5, "total_tokens": 9}, 5),
+        ({"prompt_tokens": 1, "total_tokens": 9}, 1),
+        ({"total_tokens": 7}, 7),
+        ({"prompt_tokens": 0, "total_tokens": 7}, 7),
+        ({"prompt_tokens": 0, "total_tokens": 0}, None),
+        ({"prompt_tokens": True}, None),
+    ],
+    ids=[
+        "prompt tokens first",
+        "one token",
+        "total tokens alone",
+        "prompt 0 is no count",
+        "0 is no count",
+        "not a count",
+    ],
 )
 def test_usage_is_the_servers_prompt_count_else_its_total(usage, tokens):
     with responses.RequestsMock() as mock:
