@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (the table below holds exact code snippets)
 """Issue 29: apply each change of its table to a scratch copy of HEAD and run the new tests (in-process).
 
-The patterns match the code as of the commit that added this file; a refactor may need them updated.
+The patterns match the code as of commit 8f90d36 (updated after the concept refactor of issue 26); a
+refactor that moves the code may need them updated (each change asserts its pattern is found).
 usage: .venv/bin/python bench/claims_check.py [index ...]
 """
 
@@ -18,8 +19,8 @@ CHANGES = [
     (
         "validation lists running models with the same key on a failed description",
         "models/_xinference/base.py",
-        '            except InvokeBadRequestError as err:\n                if getattr(err, "missing_model_uid", None) is None:\n                    raise\n',
-        "            except InvokeError as err:\n",
+        "                description = client.describe(fresh=True)\n            except ModelNotRunningError as err:\n",
+        "                description = client.describe(fresh=True)\n            except InvokeError as err:\n",
     ),
     (
         "cache key drops the server URL",
@@ -36,8 +37,8 @@ CHANGES = [
     (
         "image embeddings re-read the description every call",
         "models/text_embedding/text_embedding.py",
-        '        client = self._client(credentials)\n        description = self._described(client, "Text Embedding", _is_embedding)\n        creds = client.credentials\n        items = mm',
-        '        client = self._client(credentials)\n        client.describe(fresh=True)\n        description = self._described(client, "Text Embedding", _is_embedding)\n        creds = client.credentials\n        items = mm',
+        "        description = self._call_description(client)\n        creds = client.credentials\n        items = mm",
+        "        client.describe(fresh=True)\n        description = self._call_description(client)\n        creds = client.credentials\n        items = mm",
     ),
     ("form default timeout 60 -> 90", "provider/xinference.yaml", 'default: "60"', 'default: "90"'),
     ("form default retries 2 -> 3", "provider/xinference.yaml", 'default: "2"', 'default: "3"'),
@@ -50,9 +51,9 @@ CHANGES = [
     ),
     (
         "1.x refusal remembered 10 -> 5 min",
-        "models/llm/tool_stream_fallback.py",
-        "ttl: float = 600.0",
-        "ttl: float = 300.0",
+        "models/llm/llm.py",
+        "REFUSAL_TTL = 600.0",
+        "REFUSAL_TTL = 300.0",
     ),
     (
         "speed range 0.25-4.0 -> 0.25-5.0",
