@@ -9,6 +9,7 @@ import responses
 from dify_plugin.entities.model.llm import LLMResultChunk
 from dify_plugin.entities.model.message import PromptMessage, PromptMessageTool, UserPromptMessage
 
+from models._xinference.process_state import reset_process_state
 from models.llm.llm import XinferenceLargeLanguageModel
 from tests.helpers import SERVER, fixture_bytes, fixture_json, raw_credentials
 
@@ -96,6 +97,27 @@ def invoke(
         uid, creds(uid, **cred_overrides), messages or hello(), params or {}, tools, stop, stream, "user-1"
     )
     return list(result)
+
+
+def answer_to(
+    body: Any,
+    *,
+    uid: str = "test-reasoning",
+    stream: bool = True,
+    params: dict | None = None,
+    tools: list[PromptMessageTool] | None = None,
+    **description_override: Any,
+) -> list[LLMResultChunk]:
+    """Every chunk of one call whose server answers `body`: SSE bytes (or a fixture name) when streamed,
+    a JSON answer when not; fresh process state, so no remembered refusal or cached schema leaks in."""
+    reset_process_state()
+    with responses.RequestsMock() as mock:
+        add_description(mock, uid, **description_override)
+        if stream:
+            add_stream(mock, body)
+        else:
+            mock.post(CHAT_URL, json=body)
+        return invoke(uid, params=params, stream=stream, tools=tools)
 
 
 def content(chunks: list[LLMResultChunk]) -> str:

@@ -7,12 +7,10 @@ import itertools
 import json
 
 import pytest
-import responses
 
-from models._xinference.process_state import reset_process_state
 from models.llm.reasoning import InlineThink, expects_reasoning, split_inline_think
 from tests.helpers import fixture_bytes, fixture_json
-from tests.llm.support import CHAT_URL, WEATHER_TOOL, add_description, add_stream, chunk, content, invoke, sse
+from tests.llm.support import WEATHER_TOOL, answer_to, chunk, content, sse
 from tests.llm.support import tool_calls as calls_of
 
 HELLO = "Hello! I am a tiny test model."
@@ -40,17 +38,6 @@ def stream_of(pieces: list[str]) -> bytes:
     return sse(*frames, chunk({"content": ""}, "stop", usage={"prompt_tokens": 19, "completion_tokens": 29}))
 
 
-def chat(body, *, uid="test-reasoning", stream=True, params=None, tools=None, **description):
-    reset_process_state()
-    with responses.RequestsMock() as mock:
-        add_description(mock, uid, **description)
-        if stream:
-            add_stream(mock, body)
-        else:
-            mock.post(CHAT_URL, json=body)
-        return invoke(uid, params=params, stream=stream, tools=tools)
-
-
 def blocking_answer(text: str) -> dict:
     data = fixture_json("reasoning_B03_chat_default_nonstream.json")
     data["choices"][0]["message"]["content"] = text
@@ -61,17 +48,17 @@ def blocking_answer(text: str) -> dict:
 
 
 def test_recorded_inline_think_stream_reads_as_one_block():
-    chunks = chat("reasoning_B10_chat_default_stream_raw_sse.txt", params={"enable_thinking": True})
+    chunks = answer_to("reasoning_B10_chat_default_stream_raw_sse.txt", params={"enable_thinking": True})
     assert content(chunks) == THINKING
 
 
 def test_recorded_inline_think_blocking():
     data = fixture_json("reasoning_B03_chat_default_nonstream.json")
-    assert content(chat(data, stream=False)) == THINKING
+    assert content(answer_to(data, stream=False)) == THINKING
 
 
 def test_recorded_inline_think_and_tool_markup_stream():
-    chunks = chat("reasoning_B14_tools_default_stream_raw_sse.txt", tools=[WEATHER_TOOL])
+    chunks = answer_to("reasoning_B14_tools_default_stream_raw_sse.txt", tools=[WEATHER_TOOL])
     assert content(chunks).strip() == "<think>\nI should call get_weather.\n</think>"
     assert [name for name, _ in calls_of(chunks)] == ["get_weather"]
 
@@ -82,7 +69,7 @@ def test_recorded_inline_think_and_tool_markup_stream():
 def test_lone_closing_tag_streamed_from_a_model_that_always_thinks():
     pieces = template_opened(recorded_contents("reasoning_B10_chat_default_stream_raw_sse.txt"))
     assert not "".join(pieces).startswith("<think>")
-    chunks = chat(stream_of(pieces), uid="test-llm", **ALWAYS_THINKS)
+    chunks = answer_to(stream_of(pieces), uid="test-llm", **ALWAYS_THINKS)
     assert content(chunks) == THINKING
     # streamed as it is generated: the reasoning is shown before the closing tag arrives
     shown = [c.delta.message.content for c in chunks if c.delta.message.content]
@@ -91,12 +78,13 @@ def test_lone_closing_tag_streamed_from_a_model_that_always_thinks():
 
 def test_lone_closing_tag_streamed_when_thinking_is_switched_on():
     pieces = template_opened(recorded_contents("reasoning_B10_chat_default_stream_raw_sse.txt"))
-    chunks = chat(stream_of(pieces), params={"enable_thinking": True})
+    chunks = answer_to(stream_of(pieces), params={"enable_thinking": True})
     assert content(chunks) == THINKING
 
 
 def test_lone_closing_tag_blocking_on_any_model():
-    chunks = chat(blocking_answer("The user greets me.\n</think>\n\n" + HELLO), uid="test-llm", stream=False)
+    answer = blocking_answer("The user greets me.\n</think>\n\n" + HELLO)
+    chunks = answer_to(answer, uid="test-llm", stream=False)
     assert content(chunks) == THINKING
 
 
@@ -112,18 +100,18 @@ def test_lone_closing_tag_any_split(cuts):
 
 
 def test_reasoning_cut_off_before_its_closing_tag_is_all_reasoning():
-    chunks = chat(stream_of(["\nThe us", "er g"]), uid="test-llm", **ALWAYS_THINKS)
+    chunks = answer_to(stream_of(["\nThe us", "er g"]), uid="test-llm", **ALWAYS_THINKS)
     assert content(chunks) == "<think>\nThe user g\n</think>"
 
 
 def test_a_model_that_may_not_think_streams_its_answer_untouched():
     # hybrid, switch unset: the launch default decides, so a plain first token is the answer
-    chunks = chat(stream_of(["Hel", "lo!", " I am a tiny test model."]))
+    chunks = answer_to(stream_of(["Hel", "lo!", " I am a tiny test model."]))
     assert content(chunks) == HELLO
 
 
 def test_a_model_that_always_thinks_reads_its_first_text_as_reasoning():
-    chunks = chat(stream_of(["Hel", "lo"]), uid="test-llm", **ALWAYS_THINKS)
+    chunks = answer_to(stream_of(["Hel", "lo"]), uid="test-llm", **ALWAYS_THINKS)
     assert content(chunks) == "<think>\nHello\n</think>"
 
 
@@ -136,7 +124,7 @@ def test_the_request_switch_decides_before_the_kind_of_model():
 
 def test_an_answer_that_starts_with_a_tool_call_is_not_reasoning():
     call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
-    chunks = chat(
+    chunks = answer_to(
         stream_of([call[:3], call[3:20], call[20:]]), uid="test-llm", tools=[WEATHER_TOOL], **ALWAYS_THINKS
     )
     assert calls_of(chunks) == [("get_weather", '{"city": "Paris"}')]
@@ -148,9 +136,9 @@ def test_an_answer_that_starts_with_a_tool_call_is_not_reasoning():
 
 @pytest.mark.parametrize("empty", ["<think></think>", "<think>\n\n</think>\n\n", "\n<think>\n</think>\n"])
 def test_an_empty_think_block_is_dropped(empty):
-    assert content(chat(blocking_answer(empty + HELLO), stream=False)) == HELLO
+    assert content(answer_to(blocking_answer(empty + HELLO), stream=False)) == HELLO
     pieces = [empty[:4], empty[4:9], empty[9:], "Hel", "lo! I am a tiny test model."]
-    assert content(chat(stream_of(pieces))) == HELLO
+    assert content(answer_to(stream_of(pieces))) == HELLO
 
 
 def test_text_that_only_looks_like_a_tag_start_is_kept():
@@ -162,6 +150,6 @@ def test_text_that_only_looks_like_a_tag_start_is_kept():
 def test_tool_markup_inside_reasoning_is_not_a_call():
     call = '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
     text = f"<think>\nI could write {call}\n</think>\n\nNo."
-    chunks = chat(blocking_answer(text), uid="test-llm", stream=False, tools=[WEATHER_TOOL])
+    chunks = answer_to(blocking_answer(text), uid="test-llm", stream=False, tools=[WEATHER_TOOL])
     assert calls_of(chunks) == []
     assert content(chunks).endswith("</think>\n\nNo.")

@@ -14,7 +14,7 @@ from tests.helpers import fixture_json
 from tests.llm.support import (
     CHAT_URL,
     add_description,
-    add_stream,
+    answer_to,
     chunk,
     content,
     invoke,
@@ -30,15 +30,8 @@ def stream_of(pieces: list[str], finish: str = "stop") -> bytes:
     return sse(*[chunk({"content": p}) for p in pieces], chunk({}, finish))
 
 
-def chat(body, *, uid="test-reasoning", stream=True, params=None, **description) -> str:
-    reset_process_state()
-    with responses.RequestsMock() as mock:
-        add_description(mock, uid, **description)
-        if stream:
-            add_stream(mock, body)
-        else:
-            mock.post(CHAT_URL, json=body)
-        return content(invoke(uid, params=params, stream=stream))
+def chat(body, **options) -> str:
+    return content(answer_to(body, **options))
 
 
 def blocking_answer(text: str) -> dict:
