@@ -127,7 +127,7 @@ def transport_error(exc: requests.RequestException, server_url: str, what: str) 
 
 def _read_timed_out(exc: BaseException) -> bool:
     """A read timeout while a body streams surfaces as ConnectionError(urllib3 ReadTimeoutError)."""
-    return any(isinstance(arg, u3.ReadTimeoutError) for arg in exc.args)
+    return any(isinstance(cause, u3.ReadTimeoutError) for cause in causes(exc))
 
 
 def _root_cause(exc: BaseException) -> str:
